@@ -1,0 +1,49 @@
+"""One settings object for the whole process (env prefix `CORTEX_`, optional `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cortex.exceptions import ConfigurationError
+
+__all__ = ["Settings", "get_settings"]
+
+_SCHEMES = ("sqlite://", "postgresql://", "postgres://", "memory://")
+
+
+class Settings(BaseSettings):
+    """Cortex configuration; every field reads `CORTEX_<NAME>` from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CORTEX_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".cortex")
+    """Where the embedded SQLite database and local state live."""
+    database_url: str | None = None
+    """`postgresql://…` for Message DB, `sqlite:///path`; default: the SQLite file in `data_dir`."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(_SCHEMES):
+            raise ValueError(f"expected a URL starting with one of {', '.join(_SCHEMES)}")
+        return value or None
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL to use, defaulting to `sqlite:///<data_dir>/cortex.db`."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'cortex.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Load settings once; a bad value fails with the variable's name and what was expected."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        name = "CORTEX_" + str(error["loc"][0]).upper() if error["loc"] else "CORTEX_*"
+        raise ConfigurationError(f"{name}: {error['msg']}") from exc
