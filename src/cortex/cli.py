@@ -44,7 +44,7 @@ _state = {"debug": False}
 
 DatabaseOption = Annotated[
     str | None,
-    typer.Option("--database-url", envvar="CORTEX_DATABASE_URL", help="Event store URL (default: SQLite in .cortex/)."),
+    typer.Option("--database-url", help="Event store URL (default: $CORTEX_DATABASE_URL, else SQLite in .cortex/)."),
 ]
 
 

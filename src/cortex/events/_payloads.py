@@ -22,6 +22,7 @@ from cortex.events._envelope import JsonObject, Message
 from cortex.exceptions import EventSchemaError
 
 __all__ = [
+    "KNOWN_EVENT_TYPES",
     "SCHEMA_VERSION",
     "ApprovalDenied",
     "ApprovalGranted",
@@ -46,7 +47,6 @@ __all__ = [
     "ToolExecutionFailed",
     "ToolExecutionRequested",
     "TripwireTriggered",
-    "KNOWN_EVENT_TYPES",
     "UnknownEvent",
     "UserMessageAdded",
     "decode_event",

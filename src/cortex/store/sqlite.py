@@ -5,11 +5,14 @@ One `messages` table shaped like Message DB's, in WAL mode. Optimistic concurren
 `(stream_name, position)`; `global_position` is the rowid. Consumer groups use Message DB's own
 hash, so a stream goes to the same worker on SQLite as on PostgreSQL.
 
-Why statements run on the event loop: a non-durable SQLite commit takes microseconds, less than
-a hop to a worker thread, so reads and `durable=False` writes run inline. A durable commit waits
-for fsync (milliseconds) and runs in a worker thread instead. The connection never waits on a lock
-inside SQLite (`busy_timeout=0`): when another process holds the write lock the store backs off
-with `anyio.sleep`, so a contended database never blocks the loop.
+Why statements run on the event loop thread: a SQLite statement takes microseconds, and even a
+durable commit waits for one fsync, which measured here (≈0.4 ms) about as long as handing the
+work to a worker thread and back — offloading halved durable write throughput
+(`bench/store_throughput.py`). So every statement runs inline, and because no `await` happens
+inside a statement group nothing else on the loop can interleave with it. What must never block
+the loop is *another process's* lock: the connection does not wait inside SQLite
+(`busy_timeout=0`); when another process holds the write lock the store backs off with
+`anyio.sleep` and tries again. A deployment whose disk makes fsync slow should use PostgreSQL.
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ __all__ = ["SQLiteEventStore", "messages_table_ddl"]
 T = TypeVar("T")
 
 _COLUMNS = "id, stream_name, type, position, global_position, data, metadata, time"
+_INSERT_NEXT = (
+    "INSERT INTO messages (position, time, stream_name, type, data, metadata, id) "
+    "SELECT coalesce(max(position), -1) + 1, ?, ?, ?, ?, ?, ? FROM messages WHERE stream_name = ? "
+    "RETURNING position"
+)
+_INSERT_AT = "INSERT INTO messages (position, time, stream_name, type, data, metadata, id) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
 def messages_table_ddl(table: str = "messages") -> str:
@@ -115,7 +124,6 @@ class SQLiteEventStore:
         self._synchronous_full = True
         self._conn.create_function("cortex_correlation_category", 1, _correlation_category, deterministic=True)
         self._conn.create_function("cortex_group_member", 2, _group_member, deterministic=True)
-        self._lock = anyio.Lock()
 
     async def write(
         self,
@@ -153,7 +161,7 @@ class SQLiteEventStore:
         def write() -> int:
             return self._write_rows(stream_name, messages, rows, expected_version, durable)
 
-        return await self._run(write, offload=durable)
+        return await self._run(write)
 
     def _write_rows(
         self,
@@ -169,30 +177,25 @@ class SQLiteEventStore:
             self._synchronous_full = durable
         conn.execute("BEGIN IMMEDIATE")
         try:
-            version: int | None = conn.execute(
-                "SELECT max(position) FROM messages WHERE stream_name = ?", (stream_name,)
-            ).fetchone()[0]
-            current = -1 if version is None else version
-            if expected_version is not None and expected_version != current:
+            # One statement finds the next position and inserts: the write lock is already held.
+            position: int = conn.execute(_INSERT_NEXT, (*rows[0], stream_name)).fetchall()[0][0]
+            if expected_version is not None and expected_version != position - 1:
                 conn.execute("ROLLBACK")
                 existing = self._existing_position(stream_name, messages)
                 if existing is not None:
                     return existing
-                raise ConcurrencyError(stream_name, expected_version, version)
-            conn.executemany(
-                "INSERT INTO messages (position, time, stream_name, type, data, metadata, id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(current + 1 + i, *row) for i, row in enumerate(rows)],
-            )
+                raise ConcurrencyError(stream_name, expected_version, None if position == 0 else position - 1)
+            if len(rows) > 1:
+                conn.executemany(_INSERT_AT, [(position + i, *row) for i, row in enumerate(rows[1:], start=1)])
             conn.execute("COMMIT")
-            return current + len(rows)
+            return position + len(rows) - 1
         except sqlite3.IntegrityError as exc:
             conn.execute("ROLLBACK")
             existing = self._existing_position(stream_name, messages)
             if existing is not None:
                 return existing
             raise StoreError(f"cannot write to {stream_name}: {exc}") from exc
-        except BaseException:  # also on cancellation: never leave the shared connection mid-transaction
+        except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
@@ -206,20 +209,19 @@ class SQLiteEventStore:
         stored = {uuid.UUID(row[0]): (row[1], row[2]) for row in rows}
         return resolve_retried_write(stream_name, messages, stored)
 
-    async def _run(self, operation: Callable[[], T], *, offload: bool = False) -> T:
-        """Run a statement group under the store's lock, backing off while another process writes."""
+    async def _run(self, operation: Callable[[], T]) -> T:
+        """Run a statement group, backing off (without blocking the loop) while another process writes."""
         delay = 0.0005
-        deadline = anyio.current_time() + self._lock_timeout
+        deadline: float | None = None
         while True:
-            async with self._lock:
-                try:
-                    if offload:
-                        return await anyio.to_thread.run_sync(operation)
-                    return operation()
-                except sqlite3.OperationalError as exc:
-                    if not _is_busy(exc):
-                        raise StoreError(f"SQLite event store at {self.path}: {exc}") from exc
-            if anyio.current_time() > deadline:
+            try:
+                return operation()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise StoreError(f"SQLite event store at {self.path}: {exc}") from exc
+            now = anyio.current_time()
+            deadline = deadline or now + self._lock_timeout
+            if now > deadline:
                 raise StoreUnavailableError(
                     f"SQLite event store at {self.path} stayed locked by another process for {self._lock_timeout:g}s"
                 )
@@ -288,5 +290,4 @@ class SQLiteEventStore:
 
     async def close(self) -> None:
         """Close the connection."""
-        async with self._lock:
-            self._conn.close()
+        self._conn.close()

@@ -1,0 +1,5 @@
+"""`python -m cortex` runs the CLI."""
+
+from cortex.cli import main
+
+main()

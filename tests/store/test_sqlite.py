@@ -1,0 +1,77 @@
+"""SQLite-specific behaviour: file creation, another process holding the write lock."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import anyio
+import pytest
+
+from cortex.exceptions import StoreUnavailableError
+from cortex.store import open_store
+from cortex.store.sqlite import SQLiteEventStore
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_creates_the_file_and_directories(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "dir" / "cortex.db"
+    store = await open_store(f"sqlite:///{path}")
+    await store.write("a:v0-1", "E", {})
+    await store.close()
+    assert path.exists()
+    reopened = SQLiteEventStore(path)
+    assert [m.type for m in await reopened.read_stream("a:v0-1")] == ["E"]
+    await reopened.close()
+
+
+async def test_waits_for_a_writer_in_another_connection_without_blocking_the_loop(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    store = SQLiteEventStore(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await anyio.sleep(0.005)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(tick)
+        with anyio.fail_after(10):
+
+            async def release() -> None:
+                await anyio.sleep(0.2)
+                other.execute("COMMIT")
+
+            group.start_soon(release)
+            assert await store.write("a:v0-1", "AfterWait", {}) == 0
+        group.cancel_scope.cancel()
+    assert ticks > 5, "the event loop kept running while the write waited for the lock"
+    other.close()
+    await store.close()
+
+
+async def test_gives_up_with_a_clear_error_when_locked_too_long(tmp_path: Path) -> None:
+    path = tmp_path / "stuck.db"
+    store = SQLiteEventStore(path, lock_timeout=0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreUnavailableError, match="stayed locked by another process"):
+        await store.write("a:v0-1", "Never", {})
+    other.execute("ROLLBACK")
+    other.close()
+    assert await store.read_stream("a:v0-1") == []
+    await store.close()
+
+
+async def test_open_store_rejects_unknown_urls() -> None:
+    from cortex.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="unknown database URL"):
+        await open_store("mysql://x")
+    with pytest.raises(ConfigurationError, match="names no file"):
+        await open_store("sqlite://")
