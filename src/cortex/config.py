@@ -25,6 +25,27 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """`postgresql://…` for Message DB, `sqlite:///path`; default: the SQLite file in `data_dir`."""
 
+    model: str = "local:smollm2"
+    """The default model for agents that name none (`openai:gpt-4o`, `openai-compatible:llama3@http://…`)."""
+    fallback_models: list[str] = []
+    """Models tried after the default one fails (JSON list or comma-separated)."""
+    openai_base_url: str | None = None
+    """Send `openai:` models to this OpenAI-compatible server (LM Studio, Ollama, vLLM, llama.cpp)."""
+    files_dir: Path | None = None
+    """Root of the built-in file tools; default `<data_dir>/files`."""
+
+    @field_validator("fallback_models", mode="before")
+    @classmethod
+    def _split_models(cls, value: object) -> object:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def resolved_files_dir(self) -> Path:
+        """Where the built-in file tools may read and write."""
+        return self.files_dir or self.data_dir / "files"
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:

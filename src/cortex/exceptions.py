@@ -5,7 +5,12 @@ Hierarchy::
     CortexError
     ├── UserError                      API misuse; the message says how to call it instead
     │   └── InvalidStreamNameError     (also a ValueError) a stream name breaks Message DB's rules
+    │   ├── UnknownAgentError          no agent definition with that name/version
+    │   ├── SessionNotFoundError       no session with that thread id
+    │   └── NothingToApproveError      approve/deny for a call that awaits no approval
     ├── ConfigurationError             a setting has a bad value; names the variable
+    │   └── ModelConfigurationError    a model string is unknown or its provider lacks credentials
+    ├── ModelCallError                 a model call failed (typed: retryable or not)
     ├── EventSchemaError               a stored event does not fit its type, or is from a newer schema
     └── StoreError                     the event store could not do what was asked
         ├── ConcurrencyError           expected_version did not match the stream's version
@@ -15,6 +20,8 @@ Hierarchy::
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class CortexError(Exception):
@@ -37,8 +44,58 @@ class InvalidStreamNameError(UserError, ValueError):
         return (type(self), (self.name, self.problem))
 
 
+class UnknownAgentError(UserError):
+    """No agent definition is registered under that name (and version)."""
+
+    def __init__(self, name: str, version: str | None, known: list[str]) -> None:
+        self.agent_name = name
+        self.version = version
+        self.known = known
+        shown = name if version is None else f"{name}@{version}"
+        super().__init__(f"no agent {shown!r} is defined; known agents: {', '.join(known) or 'none'}")
+
+    def __reduce__(self) -> tuple[type[UnknownAgentError], tuple[str, str | None, list[str]]]:
+        return (type(self), (self.agent_name, self.version, self.known))
+
+
+class SessionNotFoundError(UserError):
+    """No session exists with that thread id."""
+
+    def __init__(self, thread_id: str) -> None:
+        self.thread_id = thread_id
+        super().__init__(f"no session {thread_id!r}: `cortex list` shows the sessions")
+
+    def __reduce__(self) -> tuple[type[SessionNotFoundError], tuple[str]]:
+        return (type(self), (self.thread_id,))
+
+
+class NothingToApproveError(UserError):
+    """An approval decision names a tool call that is not waiting for one."""
+
+
 class ConfigurationError(CortexError):
     """A configuration value is missing or malformed."""
+
+
+class ModelConfigurationError(ConfigurationError):
+    """A model string is unknown, or its provider is missing credentials or a server URL."""
+
+
+class ModelCallError(CortexError):
+    """A model call failed; `retryable` says whether trying again may help."""
+
+    def __init__(self, error_type: str, message: str, *, retryable: bool) -> None:
+        self.error_type = error_type
+        self.message = message
+        self.retryable = retryable
+        super().__init__(f"{error_type}: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_model_call_error, (self.error_type, self.message, self.retryable))
+
+
+def _rebuild_model_call_error(error_type: str, message: str, retryable: bool) -> ModelCallError:
+    return ModelCallError(error_type, message, retryable=retryable)
 
 
 class EventSchemaError(CortexError):

@@ -58,7 +58,7 @@ class Decision:
     """For `TOOL_EXECUTION`: calls to record as failed without running, with the reason."""
     request_approval: tuple[ToolCall, ...] = ()
     """For `AWAIT_APPROVAL`: calls whose `ApprovalRequested` is still to be written."""
-    reason: str | None = None
+    reason: Literal["success", "failure", "timeout", "terminated", "tripwire"] | None = None
     """For `TERMINATION`: the `SessionCompleted` reason; None when already completed."""
     detail: str = ""
 
@@ -104,6 +104,10 @@ def next_step(state: SessionState, policy: StepPolicy) -> Decision:
         return Decision(StepKind.TERMINATION, reason="terminated", detail=state.termination_requested)
     if state.halted_by_tripwire is not None:
         return Decision(StepKind.TERMINATION, reason="tripwire", detail=state.halted_by_tripwire)
+    if state.pending_calls and state.last_relevant != "llm_failed":
+        # Calls asked for are finished first, even when a new user message arrived meanwhile: every
+        # tool call must get its result before the model is called again.
+        return _tool_decision(state, policy)
     match state.last_relevant:
         case "user_message":
             return _llm_call(state, policy)
@@ -116,8 +120,6 @@ def next_step(state: SessionState, policy: StepPolicy) -> Decision:
                 detail=f"model call failed after {state.failed_attempts} attempt(s)",
             )
         case "llm_response":
-            if state.pending_calls:
-                return _tool_decision(state, policy)
             if state.last_response_had_calls:
                 return _llm_call(state, policy)
             return Decision(StepKind.AWAIT_INPUT)

@@ -62,6 +62,8 @@ class SessionState:
     requested_calls: frozenset[str] = frozenset()
     """Calls with `ToolExecutionRequested` and no result: running, or interrupted by a crash."""
     approvals: tuple[tuple[str, ApprovalStatus], ...] = ()
+    model_override: str | None = None
+    """A model chosen for this session (`cortex run --model`, fork with another model)."""
     termination_requested: str | None = None
     halted_by_tripwire: str | None = None
     completed_reason: str | None = None
@@ -134,6 +136,11 @@ def _apply_llm(state: SessionState, recorded: Recorded) -> SessionState:
     return state
 
 
+def _model_override(initial_context: dict[str, object] | None) -> str | None:
+    model = (initial_context or {}).get("model")
+    return model if isinstance(model, str) and model else None
+
+
 def apply_session(state: SessionState, recorded: Recorded) -> SessionState:
     """Fold one event into the session state."""
     state = replace(state, version=recorded.position, last_activity=recorded.time)
@@ -147,6 +154,7 @@ def apply_session(state: SessionState, recorded: Recorded) -> SessionState:
                 agent_version=event.agent_version,
                 active_agent=event.agent,
                 parent_thread_id=event.parent_thread_id,
+                model_override=_model_override(event.initial_context),
                 status="idle",
             )
         case UserMessageAdded():
@@ -156,7 +164,6 @@ def apply_session(state: SessionState, recorded: Recorded) -> SessionState:
                 user_messages=state.user_messages + 1,
                 llm_calls_this_turn=0,
                 failed_attempts=0,
-                pending_calls=(),
                 status="active" if state.status not in ("completed", "failed") else state.status,
             )
         case LLMCallRequested() | LLMResponseReceived() | LLMCallFailed():

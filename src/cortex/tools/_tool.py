@@ -113,9 +113,7 @@ def _build(
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param_name] = (annotation, Field(default, description=arg_docs.get(param_name)))
     tool_name = name or function.__name__
-    model = create_model(  # type: ignore[call-overload]
-        f"{tool_name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
-    )
+    model = create_model(f"{tool_name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
     schema = model.model_json_schema()
     schema.pop("title", None)
     for prop in schema.get("properties", {}).values():

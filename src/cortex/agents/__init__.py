@@ -1,0 +1,6 @@
+"""Agent definitions and the registry that resolves them by name and version (DESIGN.md §10)."""
+
+from cortex.agents._agent import Agent, AgentRegistry
+from cortex.agents._default import DEFAULT_AGENT_NAME, default_agent, default_registry
+
+__all__ = ["DEFAULT_AGENT_NAME", "Agent", "AgentRegistry", "default_agent", "default_registry"]

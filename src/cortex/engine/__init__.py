@@ -1,0 +1,27 @@
+"""The step loop and the commands around it (DESIGN.md §5)."""
+
+from cortex.engine._loop import process_thread
+from cortex.engine._replay import INPUT_EVENT_TYPES, ReplayReport, fork, replay, replay_check
+from cortex.engine._runtime import Backoff, Runtime, ViewCache
+from cortex.engine._session import approve, deny, post_message, start_session, terminate
+from cortex.engine._streams import AGENT_CATEGORY, agent_stream, load_view
+
+__all__ = [
+    "AGENT_CATEGORY",
+    "INPUT_EVENT_TYPES",
+    "Backoff",
+    "ReplayReport",
+    "Runtime",
+    "ViewCache",
+    "agent_stream",
+    "approve",
+    "deny",
+    "fork",
+    "load_view",
+    "post_message",
+    "process_thread",
+    "replay",
+    "replay_check",
+    "start_session",
+    "terminate",
+]
