@@ -13,11 +13,13 @@ from cortex.engine._streams import EventSink, append, event_metadata, load_view
 from cortex.engine._tool_step import tool_step
 from cortex.events import ApprovalRequested, EventPayload, SessionCompleted
 from cortex.exceptions import ConcurrencyError
+from cortex.observability import ensure_logging
 from cortex.projections import StepKind, ThreadView, next_step
 
 __all__ = ["process_thread"]
 
 tracer = trace.get_tracer("cortex.engine")
+ensure_logging()
 log = structlog.get_logger("cortex.engine")
 
 

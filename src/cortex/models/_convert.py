@@ -11,7 +11,6 @@ from pydantic_ai.messages import (
     ModelRequest,
     ModelRequestPart,
     ModelResponse,
-    RetryPromptPart,
     SystemPromptPart,
     TextPart,
     ToolCallPart,
@@ -30,7 +29,13 @@ __all__ = ["from_model_response", "to_model_messages", "tool_definitions"]
 def tool_definitions(tools: Sequence[Tool]) -> list[ToolDefinition]:
     """Describe tools to a model."""
     return [
-        ToolDefinition(name=t.name, description=t.description, parameters_json_schema=t.parameters_schema)
+        ToolDefinition(
+            name=t.name,
+            description=t.description,
+            parameters_json_schema=t.parameters_schema,
+            # Not sent to providers; the local adapter uses the examples as few-shot exemplars.
+            metadata={"examples": [{"request": r, "arguments": a} for r, a in t.examples]} if t.examples else None,
+        )
         for t in tools
     ]
 
@@ -53,9 +58,7 @@ def to_model_messages(instructions: str, context: Sequence[ContextMessage]) -> l
         # even when the user said something while the tools ran.
         ordered = sorted(
             parts,
-            key=lambda p: (
-                0 if isinstance(p, SystemPromptPart) else 1 if isinstance(p, ToolReturnPart | RetryPromptPart) else 2
-            ),
+            key=lambda p: 0 if isinstance(p, SystemPromptPart) else 1 if isinstance(p, ToolReturnPart) else 2,
         )
         messages.append(ModelRequest(parts=ordered))
 
@@ -68,7 +71,11 @@ def to_model_messages(instructions: str, context: Sequence[ContextMessage]) -> l
             case ToolResult(tool_call_id=call_id, tool_name=name, content=content, is_error=False):
                 parts.append(ToolReturnPart(tool_name=name, content=_result_text(content), tool_call_id=call_id))
             case ToolResult(tool_call_id=call_id, tool_name=name, content=content, is_error=True):
-                parts.append(RetryPromptPart(content=_result_text(content), tool_name=name, tool_call_id=call_id))
+                parts.append(
+                    ToolReturnPart(
+                        tool_name=name, content=_result_text(content), tool_call_id=call_id, outcome="failed"
+                    )
+                )
             case AssistantTurn(text=text, tool_calls=calls):
                 if parts:
                     flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints, overload
 
@@ -51,6 +51,8 @@ class Tool:
     timeout_s: float = 30.0
     category: str = "general"
     version: str = "1"
+    examples: tuple[tuple[str, dict[str, Any]], ...] = ()
+    """(request, arguments) pairs: documentation, and few-shot exemplars for small local models."""
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -97,6 +99,7 @@ def _build(
     timeout_s: float,
     category: str,
     version: str,
+    examples: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> Tool:
     signature = inspect.signature(function)
     hints = get_type_hints(function)
@@ -130,6 +133,7 @@ def _build(
         timeout_s=timeout_s,
         category=category,
         version=version,
+        examples=tuple(examples),
     )
 
 
@@ -147,6 +151,7 @@ def tool(
     timeout_s: float = 30.0,
     category: str = "general",
     version: str = "1",
+    examples: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -161,6 +166,7 @@ def tool(
     timeout_s: float = 30.0,
     category: str = "general",
     version: str = "1",
+    examples: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Turn a function (sync or async) into a `Tool`; usable bare (`@tool`) or with options.
 
@@ -177,6 +183,7 @@ def tool(
             timeout_s=timeout_s,
             category=category,
             version=version,
+            examples=examples,
         )
 
     return wrap(function) if function is not None else wrap

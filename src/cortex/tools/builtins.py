@@ -74,7 +74,15 @@ def evaluate_arithmetic(expression: str) -> int | float:
     return value
 
 
-@tool(idempotent=True, category="math")
+@tool(
+    idempotent=True,
+    category="math",
+    examples=[
+        ("What is 3*5?", {"expression": "3*5"}),
+        ("Add 17 and 25.", {"expression": "17+25"}),
+        ("Use the calculator for (2+3)**2.", {"expression": "(2+3)**2"}),
+    ],
+)
 def calculate(expression: str) -> int | float:
     """Evaluate an arithmetic expression such as 12*7 or (3+4)**2/7.
 
@@ -84,7 +92,11 @@ def calculate(expression: str) -> int | float:
     return evaluate_arithmetic(expression)
 
 
-@tool(idempotent=True, category="time")
+@tool(
+    idempotent=True,
+    category="time",
+    examples=[("What time is it?", {"timezone": "UTC"}), ("What time is it in Paris?", {"timezone": "Europe/Paris"})],
+)
 def get_current_time(timezone: str = "UTC") -> str:
     """Return the current date and time in ISO 8601.
 
@@ -98,7 +110,7 @@ def get_current_time(timezone: str = "UTC") -> str:
     return datetime.now(UTC).astimezone(zone).isoformat(timespec="seconds")
 
 
-@tool(idempotent=True, category="general")
+@tool(idempotent=True, category="general", examples=[("Echo back: hello there", {"text": "hello there"})])
 def echo(text: str) -> str:
     """Return the text unchanged.
 
@@ -125,7 +137,7 @@ def file_tools(root: Path, *, max_bytes: int = 1_000_000) -> list[Tool]:
     """`read_file` and `write_file` confined to `root` (created when missing)."""
     root.mkdir(parents=True, exist_ok=True)
 
-    @tool(idempotent=True, category="files")
+    @tool(idempotent=True, category="files", examples=[("Show me the file notes.txt", {"path": "notes.txt"})])
     def read_file(path: str) -> str:
         """Read a UTF-8 text file from the files directory.
 
@@ -139,7 +151,11 @@ def file_tools(root: Path, *, max_bytes: int = 1_000_000) -> list[Tool]:
             raise ValueError(f"{path!r} is larger than {max_bytes} bytes")
         return target.read_text(encoding="utf-8")
 
-    @tool(idempotent=True, category="files")
+    @tool(
+        idempotent=True,
+        category="files",
+        examples=[("Save 'buy milk' to todo.txt", {"path": "todo.txt", "content": "buy milk"})],
+    )
     def write_file(path: str, content: str) -> str:
         """Write a UTF-8 text file in the files directory, replacing it if it exists.
 
