@@ -1,8 +1,4 @@
-"""The `cortex` command line (Typer + Rich).
-
-Exit codes: 0 ok, 1 runtime failure, 2 usage error. Errors print one line; `--debug` shows the
-traceback.
-"""
+"""`cortex db …` and `cortex events …`: the event store without the engine."""
 
 from __future__ import annotations
 
@@ -13,48 +9,21 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 import typer
-from rich.console import Console
 from rich.table import Table
 
-import cortex
+from cortex.cli._common import DatabaseOption, app, console, err_console, run_sync
 from cortex.events import Message
-from cortex.exceptions import CortexError, UserError
 from cortex.store import EventStore, open_store
 from cortex.store.messagedb import redact_url
 
-__all__ = ["app", "main"]
+__all__ = ["db_app", "events_app", "message_row", "print_messages"]
 
-T = TypeVar("T")
-
-app = typer.Typer(
-    name="cortex",
-    help="Cortex: an event-sourced runtime for LLM agents.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
 db_app = typer.Typer(help="Create and inspect the database.", no_args_is_help=True)
 events_app = typer.Typer(help="Read and write raw events.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
 
-console = Console()
-err_console = Console(stderr=True)
-_state = {"debug": False}
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Event store URL (default: $CORTEX_DATABASE_URL, else SQLite in .cortex/)."),
-]
-
-
-def run_sync(function: Callable[[], Awaitable[T]]) -> T:
-    """Run async code from the CLI; the one sync bridge, refusing to nest inside a running loop."""
-    try:
-        anyio.get_current_task()
-    except RuntimeError:
-        return anyio.run(function)
-    raise UserError("cortex CLI helpers cannot run inside an event loop; await the async API instead")
+T = TypeVar("T")
 
 
 async def _with_store(url: str | None, work: Callable[[EventStore], Awaitable[T]]) -> T:
@@ -63,22 +32,6 @@ async def _with_store(url: str | None, work: Callable[[EventStore], Awaitable[T]
         return await work(store)
     finally:
         await store.close()
-
-
-def _version_callback(value: bool) -> None:
-    if value:
-        console.print(f"cortex {cortex.__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")
-    ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
-) -> None:
-    _state["debug"] = debug
 
 
 @db_app.command("init")
@@ -92,7 +45,7 @@ def db_init(database_url: DatabaseOption = None) -> None:
     console.print(f"[green]ready[/green] event store at {redact_url(where)}")
 
 
-def _message_row(message: Message) -> dict[str, Any]:
+def message_row(message: Message) -> dict[str, Any]:
     return {
         "position": message.position,
         "global_position": message.global_position,
@@ -105,10 +58,10 @@ def _message_row(message: Message) -> dict[str, Any]:
     }
 
 
-def _print_messages(messages: list[Message], *, as_json: bool, title: str) -> None:
+def print_messages(messages: list[Message], *, as_json: bool, title: str) -> None:
     if as_json:
         for message in messages:
-            sys.stdout.write(json.dumps(_message_row(message)) + "\n")
+            sys.stdout.write(json.dumps(message_row(message)) + "\n")
         return
     table = Table(title=title)
     for column in ("pos", "global", "type", "time", "data"):
@@ -142,7 +95,7 @@ def events_show(
     if not messages and not as_json:
         err_console.print(f"stream {stream_name} has no events")
         raise typer.Exit(1)
-    _print_messages(messages, as_json=as_json, title=stream_name)
+    print_messages(messages, as_json=as_json, title=stream_name)
 
 
 @events_app.command("tail")
@@ -162,7 +115,7 @@ def events_tail(
             batch = await store.read_category(category, position)
             for message in batch:
                 if as_json:
-                    sys.stdout.write(json.dumps(_message_row(message)) + "\n")
+                    sys.stdout.write(json.dumps(message_row(message)) + "\n")
                     sys.stdout.flush()
                 else:
                     console.print(
@@ -203,14 +156,3 @@ def events_append(
 
     position = run_sync(lambda: _with_store(database_url, append))
     console.print(f"wrote {type} to {stream_name} at position {position}")
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning Cortex errors into one line and exit code 1."""
-    try:
-        app(args=argv, standalone_mode=True)
-    except CortexError as exc:
-        if _state["debug"]:
-            raise
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2 if isinstance(exc, UserError) else 1)
