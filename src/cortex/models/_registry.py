@@ -45,6 +45,8 @@ def _local(target: str) -> Model:
 
 
 def _build(spec: str, openai_base_url: str | None) -> Model:
+    if spec == "test":
+        return infer_model("test")  # pydantic-ai's TestModel: answers without any provider, for tests and demos
     provider, colon, name = spec.partition(":")
     if not colon or not name:
         raise ModelConfigurationError(
