@@ -28,6 +28,8 @@ def make_runtime(engine_store: EventStore) -> RuntimeFactory:
     """A runtime over the real store with the given agents, no backoff sleeps."""
 
     def make(*agents: Agent) -> Runtime:
-        return Runtime(store=engine_store, agents=AgentRegistry(agents), default_model="test", backoff=Backoff(base_s=0))
+        return Runtime(
+            store=engine_store, agents=AgentRegistry(agents), default_model="test", backoff=Backoff(base_s=0)
+        )
 
     return make

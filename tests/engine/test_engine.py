@@ -152,7 +152,11 @@ async def test_retry_then_fallback_model(make_runtime: RuntimeFactory) -> None:
     events = await events_of(runtime, thread)
     failed = [e for t, e in events if t == "LLMCallFailed"]
     assert [(f.attempt, f.retryable) for f in failed] == [(1, True), (2, True)]
-    assert [e.model for t, e in events if t == "LLMCallRequested"] == ["function:primary", "function:primary", "function:backup"]
+    assert [e.model for t, e in events if t == "LLMCallRequested"] == [
+        "function:primary",
+        "function:primary",
+        "function:backup",
+    ]
     assert (primary.calls, backup.calls) == (2, 1)
 
 
