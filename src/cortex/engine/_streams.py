@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from cortex.engine._runtime import Runtime
@@ -18,6 +19,7 @@ AGENT_CATEGORY = "agent:v0"
 EventSink = Callable[[Recorded], None]
 
 
+@lru_cache(maxsize=4096)
 def agent_stream(thread_id: str) -> str:
     """The stream of an agent session: `agent:v0-<thread_id>`."""
     return build_stream_name("agent", "v0", thread_id)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic_ai.messages import (
     ModelMessage,
@@ -44,6 +45,75 @@ def _result_text(content: Any) -> str:
     return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
 
 
+_PartList = list[Any]
+
+_converted: OrderedDict[int, tuple[ContextMessage, _PartList]] = OrderedDict()
+_CACHE_SIZE = 20_000
+
+
+def _parts(item: ContextMessage) -> _PartList:
+    """The pydantic-ai parts of one context message, built once per message.
+
+    Context messages are immutable and a window slides over the same ones turn after turn, so the
+    conversion is cached by identity (the cache holds the message, so its id stays valid).
+    """
+    cached = _converted.get(id(item))
+    if cached is not None and cached[0] is item:
+        return cached[1]
+    parts: _PartList
+    match item:
+        case UserTurn(text=text):
+            parts = [UserPromptPart(content=text)]
+        case Summary(text=text):
+            parts = [UserPromptPart(content=f"Summary of the earlier conversation: {text}")]
+        case ToolResult(tool_call_id=call_id, tool_name=name, content=content, is_error=is_error):
+            outcome: Literal["failed", "success"] = "failed" if is_error else "success"
+            parts = [
+                ToolReturnPart(tool_name=name, content=_result_text(content), tool_call_id=call_id, outcome=outcome)
+            ]
+        case AssistantTurn(text=text, tool_calls=calls):
+            response: list[TextPart | ToolCallPart] = [TextPart(content=text)] if text else []
+            response += [ToolCallPart(tool_name=c.name, args=c.arguments, tool_call_id=c.id) for c in calls]
+            parts = response
+    _converted[id(item)] = (item, parts)
+    if len(_converted) > _CACHE_SIZE:
+        _converted.popitem(last=False)
+    return parts
+
+
+def _request_order(part: ModelRequestPart) -> int:
+    # Tool results first: providers want them right after the response that asked for them, even
+    # when the user said something while the tools ran.
+    return 0 if isinstance(part, SystemPromptPart) else 1 if isinstance(part, ToolReturnPart) else 2
+
+
+_messages: OrderedDict[tuple[object, ...], tuple[tuple[ContextMessage, ...], ModelMessage]] = OrderedDict()
+
+
+def _message(instructions: str | None, items: tuple[ContextMessage, ...]) -> ModelMessage:
+    """One request or response for a group of context messages, built once per group.
+
+    A window slides over the same groups turn after turn; building pydantic-ai messages costs more
+    than everything else in a step, so they are cached by the identity of what they hold.
+    """
+    key = (instructions, *map(id, items))
+    cached = _messages.get(key)
+    if cached is not None and all(a is b for a, b in zip(cached[0], items, strict=True)):
+        return cached[1]
+    message: ModelMessage
+    if len(items) == 1 and isinstance(items[0], AssistantTurn):
+        message = ModelResponse(parts=list(_parts(items[0])))
+    else:
+        parts: list[ModelRequestPart] = [SystemPromptPart(content=instructions)] if instructions else []
+        for item in items:
+            parts.extend(_parts(item))
+        message = ModelRequest(parts=sorted(parts, key=_request_order))
+    _messages[key] = (items, message)
+    if len(_messages) > _CACHE_SIZE:
+        _messages.popitem(last=False)
+    return message
+
+
 def to_model_messages(instructions: str, context: Sequence[ContextMessage]) -> list[ModelMessage]:
     """Turn the projected conversation into pydantic-ai request/response messages.
 
@@ -51,40 +121,18 @@ def to_model_messages(instructions: str, context: Sequence[ContextMessage]) -> l
     tool results to follow the response that asked for them.
     """
     messages: list[ModelMessage] = []
-    parts: list[ModelRequestPart] = [SystemPromptPart(content=instructions)] if instructions else []
-
-    def flush() -> None:
-        # Tool results first: providers want them right after the response that asked for them,
-        # even when the user said something while the tools ran.
-        ordered = sorted(
-            parts,
-            key=lambda p: 0 if isinstance(p, SystemPromptPart) else 1 if isinstance(p, ToolReturnPart) else 2,
-        )
-        messages.append(ModelRequest(parts=ordered))
-
+    pending: list[ContextMessage] = []
+    first: str | None = instructions or None
     for item in context:
-        match item:
-            case UserTurn(text=text):
-                parts.append(UserPromptPart(content=text))
-            case Summary(text=text):
-                parts.append(UserPromptPart(content=f"Summary of the earlier conversation: {text}"))
-            case ToolResult(tool_call_id=call_id, tool_name=name, content=content, is_error=False):
-                parts.append(ToolReturnPart(tool_name=name, content=_result_text(content), tool_call_id=call_id))
-            case ToolResult(tool_call_id=call_id, tool_name=name, content=content, is_error=True):
-                parts.append(
-                    ToolReturnPart(
-                        tool_name=name, content=_result_text(content), tool_call_id=call_id, outcome="failed"
-                    )
-                )
-            case AssistantTurn(text=text, tool_calls=calls):
-                if parts:
-                    flush()
-                    parts = []
-                response_parts: list[TextPart | ToolCallPart] = [TextPart(content=text)] if text else []
-                response_parts += [ToolCallPart(tool_name=c.name, args=c.arguments, tool_call_id=c.id) for c in calls]
-                messages.append(ModelResponse(parts=response_parts))
-    if parts:
-        flush()
+        if isinstance(item, AssistantTurn):
+            if pending or first:
+                messages.append(_message(first, tuple(pending)))
+                pending, first = [], None
+            messages.append(_message(None, (item,)))
+        else:
+            pending.append(item)
+    if pending or first:
+        messages.append(_message(first, tuple(pending)))
     return messages
 
 
