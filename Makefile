@@ -1,5 +1,6 @@
 # Every target bootstraps what it needs (uv, the locked virtualenv, Message DB) on a fresh clone.
 UV := scripts/uv
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 RUN := $(UV) run --frozen --quiet
 
 .PHONY: bootstrap demo test lint format typecheck message-db bench
@@ -10,14 +11,9 @@ bootstrap:
 message-db:
 	@scripts/install-message-db.sh
 
-## Quickstart: create the embedded event store, write a few events and show them.
-demo: bootstrap
-	@$(RUN) cortex db init
-	@stream="agent:v0-demo$$(date +%s)"; \
-	$(RUN) cortex events append "$$stream" SessionStarted '{"thread_id": "demo", "agent": "assistant", "agent_version": "1"}' --expected-version -1 && \
-	$(RUN) cortex events append "$$stream" UserMessageAdded '{"message": "What is 12*7?"}' && \
-	$(RUN) cortex events append "$$stream" LLMResponseReceived '{"text": "84", "tool_calls": []}' && \
-	$(RUN) cortex events show "$$stream"
+## The README's first command, through the bootstrap wrapper.
+demo:
+	@./cortex run "What is 12*7? Use the calculator."
 
 lint: bootstrap
 	$(RUN) ruff check .
@@ -37,3 +33,4 @@ test: bootstrap message-db lint typecheck
 
 bench: bootstrap message-db
 	$(RUN) python bench/store_throughput.py
+	$(RUN) python bench/step_overhead.py

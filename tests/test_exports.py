@@ -6,7 +6,18 @@ import importlib
 
 import pytest
 
-PACKAGES = ["cortex", "cortex.events", "cortex.store"]
+PACKAGES = [
+    "cortex",
+    "cortex.events",
+    "cortex.store",
+    "cortex.projections",
+    "cortex.engine",
+    "cortex.models",
+    "cortex.tools",
+    "cortex.agents",
+    "cortex.testing",
+    "cortex.observability",
+]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
