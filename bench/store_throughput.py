@@ -32,6 +32,7 @@ import anyio
 import psycopg
 
 from cortex.events import NewMessage
+from cortex.store import EventStore
 from cortex.store.messagedb import SEARCH_PATH_OPTION, MessageDBEventStore
 from cortex.store.sqlite import SQLiteEventStore, messages_table_ddl
 
@@ -60,6 +61,25 @@ async def compare(cortex_run: Runner, raw_run: Runner, events: int, rounds: int)
         cortex_best = max(cortex_best, await best_rate(cortex_run, events, 1))
         raw_best = max(raw_best, await best_rate(raw_run, events, 1))
     return cortex_best, raw_best
+
+
+def cortex_runners(store: EventStore) -> tuple[Callable[[bool], Runner], Runner]:
+    """Writes through Cortex: one event per transaction (durable or not), or batches of BATCH."""
+
+    def cortex_single(durable: bool) -> Runner:
+        async def run(events: int) -> None:
+            stream = f"bench:v0-{uuid.uuid4().hex}"
+            for _ in range(events):
+                await store.write(stream, "UserMessageAdded", DATA, METADATA, durable=durable)
+
+        return run
+
+    async def cortex_batched(events: int) -> None:
+        stream = f"bench:v0-{uuid.uuid4().hex}"
+        for _ in range(0, events, BATCH):
+            await store.write_batch(stream, [NewMessage("UserMessageAdded", DATA, METADATA) for _ in range(BATCH)])
+
+    return cortex_single, cortex_batched
 
 
 def sqlite_runners(directory: Path) -> dict[str, tuple[Runner, Runner, int]]:
@@ -124,18 +144,7 @@ def sqlite_runners(directory: Path) -> dict[str, tuple[Runner, Runner, int]]:
     async def raw_batched(events: int) -> None:
         raw_batches(events)
 
-    def cortex_single(durable: bool) -> Runner:
-        async def run(events: int) -> None:
-            stream = f"bench:v0-{uuid.uuid4().hex}"
-            for _ in range(events):
-                await store.write(stream, "UserMessageAdded", DATA, METADATA, durable=durable)
-
-        return run
-
-    async def cortex_batched(events: int) -> None:
-        stream = f"bench:v0-{uuid.uuid4().hex}"
-        for _ in range(0, events, BATCH):
-            await store.write_batch(stream, [NewMessage("UserMessageAdded", DATA, METADATA) for _ in range(BATCH)])
+    cortex_single, cortex_batched = cortex_runners(store)
 
     return {
         "durable": (cortex_single(True), raw_durable, 300),
@@ -169,18 +178,7 @@ async def messagedb_runners() -> dict[str, tuple[Runner, Runner, int]]:
             async with raw.transaction(), raw.cursor() as cursor:
                 await cursor.executemany(sql, [row(stream) for _ in range(BATCH)])
 
-    def cortex_single(durable: bool) -> Runner:
-        async def run(events: int) -> None:
-            stream = f"bench:v0-{uuid.uuid4().hex}"
-            for _ in range(events):
-                await store.write(stream, "UserMessageAdded", DATA, METADATA, durable=durable)
-
-        return run
-
-    async def cortex_batched(events: int) -> None:
-        stream = f"bench:v0-{uuid.uuid4().hex}"
-        for _ in range(0, events, BATCH):
-            await store.write_batch(stream, [NewMessage("UserMessageAdded", DATA, METADATA) for _ in range(BATCH)])
+    cortex_single, cortex_batched = cortex_runners(store)
 
     return {
         "durable": (cortex_single(True), raw_single(raw), 400),
