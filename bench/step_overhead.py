@@ -71,34 +71,39 @@ async def fill_history(store: EventStore, thread_id: str, events: int) -> None:
             batch = []
 
 
-async def cortex_turns(store: EventStore, history: int, turns: int) -> list[float]:
-    runtime = Runtime(store=store, agents=AgentRegistry([AGENT]), backoff=Backoff(base_s=0))
+async def prepared_thread(runtime: Runtime, history: int) -> str:
+    """A session with `history` events, folded once (as a worker that has seen it would have)."""
     thread_id = await start_session(runtime, "bench")
-    await fill_history(store, thread_id, history)
+    await fill_history(runtime.store, thread_id, history)
     runtime.views.forget(thread_id)
-    await post_message(runtime, thread_id, "warm up")  # folds the history once, as a worker would
+    await post_message(runtime, thread_id, "warm up")
     await process_thread(runtime, thread_id)
-    timings = []
-    for _ in range(turns):
-        start = time.perf_counter()
-        await post_message(runtime, thread_id, "What is 12*7?")
-        view = await process_thread(runtime, thread_id)
-        timings.append((time.perf_counter() - start) * 1e6)
+    return thread_id
+
+
+async def one_turn(runtime: Runtime, thread_id: str) -> float:
+    start = time.perf_counter()
+    await post_message(runtime, thread_id, "What is 12*7?")
+    view = await process_thread(runtime, thread_id)
+    elapsed = (time.perf_counter() - start) * 1e6
     assert view.state.last_answer == "84"
-    return timings
+    return elapsed
 
 
 DURABLE = (True, False, False, True, True, False, False)  # the commits of one turn, in order
 
 
-def sqlite_raw_turns(path: Path, turns: int) -> list[float]:
+def sqlite_raw_turn(path: Path) -> Callable[[], Awaitable[float]]:
+    """One turn's commits with plain SQL on SQLite (same table, same pragmas)."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.executescript(messages_table_ddl())
-    stream, position, timings = f"agent:v0-{uuid.uuid4().hex}", 0, []
-    for _ in range(turns):
+    stream, counter = f"agent:v0-{uuid.uuid4().hex}", [0]
+
+    async def turn() -> float:
         start = time.perf_counter()
         for durable in DURABLE:
+            position = counter[0]
             conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(
@@ -114,29 +119,30 @@ def sqlite_raw_turns(path: Path, turns: int) -> list[float]:
                 ),
             )
             conn.execute("COMMIT")
-            position += 1
-        timings.append((time.perf_counter() - start) * 1e6)
-    conn.close()
-    return timings
+            counter[0] += 1
+        return (time.perf_counter() - start) * 1e6
+
+    return turn
 
 
-async def messagedb_raw_turns(turns: int) -> list[float]:
+async def messagedb_raw_turn() -> Callable[[], Awaitable[float]]:
+    """One turn's commits with `write_message` called directly."""
     sync = await psycopg.AsyncConnection.connect(DATABASE_URL, options=SEARCH_PATH_OPTION, autocommit=True)
     lazy = await psycopg.AsyncConnection.connect(
         DATABASE_URL, options=SEARCH_PATH_OPTION + " -c synchronous_commit=off", autocommit=True
     )
-    stream, timings = f"agent:v0-{uuid.uuid4().hex}", []
-    for _ in range(turns):
+    stream = f"agent:v0-{uuid.uuid4().hex}"
+
+    async def turn() -> float:
         start = time.perf_counter()
         for durable in DURABLE:
             await (sync if durable else lazy).execute(
                 "SELECT write_message(%s, %s, %s, %s, %s, %s)",
                 (str(uuid.uuid4()), stream, "E", json.dumps({"n": 1}), "{}", None),
             )
-        timings.append((time.perf_counter() - start) * 1e6)
-    await sync.close()
-    await lazy.close()
-    return timings
+        return (time.perf_counter() - start) * 1e6
+
+    return turn
 
 
 async def main() -> None:
@@ -165,22 +171,27 @@ async def main() -> None:
     for backend, opener in openers.items():
         if args.only and backend != args.only:
             continue
-        medians = []
-        for history in HISTORIES:
-            store = await opener()
-            medians.append(statistics.median(await cortex_turns(store, history, turns[backend])))
-            await store.close()
+        store = await opener()
+        runtime = Runtime(store=store, agents=AgentRegistry([AGENT]), backoff=Backoff(base_s=0))
+        short, long = [await prepared_thread(runtime, history) for history in HISTORIES]
+        raw_turn = None
         if backend == "sqlite":
-            raw = statistics.median(sqlite_raw_turns(directory / "raw.db", turns[backend]))
+            raw_turn = sqlite_raw_turn(directory / "raw.db")
         elif backend == "messagedb":
-            raw = statistics.median(await messagedb_raw_turns(turns[backend]))
-        else:
-            raw = float("nan")
-        growth = medians[1] / medians[0]
-        versus = medians[0] / raw
+            raw_turn = await messagedb_raw_turn()
+        # Interleaved rounds, so that drift in the machine's speed hits every column alike.
+        timings: dict[str, list[float]] = {"short": [], "long": [], "raw": []}
+        for _ in range(turns[backend]):
+            timings["short"].append(await one_turn(runtime, short))
+            timings["long"].append(await one_turn(runtime, long))
+            if raw_turn is not None:
+                timings["raw"].append(await raw_turn())
+        await store.close()
+        at_100, at_10k = statistics.median(timings["short"]), statistics.median(timings["long"])
+        raw = statistics.median(timings["raw"]) if timings["raw"] else float("nan")
+        growth, versus = at_10k / at_100, at_100 / raw
         print(
-            f"{backend:<10} {medians[0]:>13,.0f} {medians[1]:>10,.0f} {growth:>6.2f}  "
-            f"{raw:>11,.0f} {versus:>6.2f}"
+            f"{backend:<10} {at_100:>13,.0f} {at_10k:>10,.0f} {growth:>6.2f}  {raw:>11,.0f} {versus:>6.2f}"
             + ("" if growth <= 1.2 else "  growth above 1.2")
             + ("" if backend != "sqlite" or versus <= 1.5 else "  above 1.5 x raw")
         )

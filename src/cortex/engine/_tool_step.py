@@ -89,9 +89,12 @@ async def tool_step(
     async def run_one(call: ToolCall, item: Tool) -> None:
         outcomes[call.id] = await _run(thread_id, call, item)
 
-    async with anyio.create_task_group() as group:
-        for call, item in runnable:
-            group.start_soon(run_one, call, item)
+    if len(runnable) == 1:
+        await run_one(*runnable[0])
+    else:
+        async with anyio.create_task_group() as group:
+            for call, item in runnable:
+                group.start_soon(run_one, call, item)
     results = [_outcome_event(call, outcomes[call.id]) for call, _ in runnable]
     return await _record_results(runtime, thread_id, view, results, metadata, on_event)
 

@@ -27,9 +27,18 @@ from cortex.tools import Tool
 __all__ = ["from_model_response", "to_model_messages", "tool_definitions"]
 
 
+_definitions: dict[tuple[int, ...], tuple[Sequence[Tool], list[ToolDefinition]]] = {}
+
+
 def tool_definitions(tools: Sequence[Tool]) -> list[ToolDefinition]:
-    """Describe tools to a model."""
-    return [
+    """Describe tools to a model (built once per set of tools)."""
+    key = tuple(map(id, tools))
+    cached = _definitions.get(key)
+    if cached is not None and all(a is b for a, b in zip(cached[0], tools, strict=True)):
+        return cached[1]
+    if len(_definitions) > 1024:
+        _definitions.clear()
+    definitions = [
         ToolDefinition(
             name=t.name,
             description=t.description,
@@ -39,6 +48,8 @@ def tool_definitions(tools: Sequence[Tool]) -> list[ToolDefinition]:
         )
         for t in tools
     ]
+    _definitions[key] = (tuple(tools), definitions)
+    return definitions
 
 
 def _result_text(content: Any) -> str:

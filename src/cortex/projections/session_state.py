@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from cortex.events import (
     ApprovalDenied,
@@ -79,61 +79,58 @@ class SessionState:
         return None
 
 
-def _settle(state: SessionState, tool_call_id: str) -> SessionState:
+def _settle(state: SessionState, tool_call_id: str) -> dict[str, Any]:
     remaining = tuple(c for c in state.pending_calls if c.id != tool_call_id)
-    return replace(
-        state,
-        pending_calls=remaining,
-        requested_calls=state.requested_calls - {tool_call_id},
-        status="active" if state.status not in ("completed", "failed") else state.status,
-    )
+    return {
+        "pending_calls": remaining,
+        "requested_calls": state.requested_calls - {tool_call_id},
+        "status": "active" if state.status not in ("completed", "failed") else state.status,
+    }
 
 
-def _apply_tools(state: SessionState, recorded: Recorded) -> SessionState:
+def _apply_tools(state: SessionState, recorded: Recorded) -> dict[str, Any]:
     match recorded.event:
         case ToolExecutionRequested(tool_call_id=call_id):
             # A request consumes the call's approval: if the run is interrupted, re-running it needs a
             # new decision, never the approval given for the first run.
             approvals = tuple(a for a in state.approvals if a[0] != call_id)
-            return replace(state, requested_calls=state.requested_calls | {call_id}, approvals=approvals)
+            return {"requested_calls": state.requested_calls | {call_id}, "approvals": approvals}
         case ToolExecutionCompleted(tool_call_id=call_id):
-            return replace(_settle(state, call_id), tool_calls_completed=state.tool_calls_completed + 1)
+            return {**_settle(state, call_id), "tool_calls_completed": state.tool_calls_completed + 1}
         case ToolExecutionFailed(tool_call_id=call_id):
-            return replace(_settle(state, call_id), tool_calls_failed=state.tool_calls_failed + 1)
+            return {**_settle(state, call_id), "tool_calls_failed": state.tool_calls_failed + 1}
         case ApprovalRequested(tool_call_id=call_id):
-            return replace(state, approvals=(*state.approvals, (call_id, "requested")), status="awaiting_approval")
+            return {"approvals": (*state.approvals, (call_id, "requested")), "status": "awaiting_approval"}
         case ApprovalGranted(tool_call_id=call_id):
-            return replace(state, approvals=(*state.approvals, (call_id, "granted")), status="active")
+            return {"approvals": (*state.approvals, (call_id, "granted")), "status": "active"}
         case ApprovalDenied(tool_call_id=call_id):
-            return replace(state, approvals=(*state.approvals, (call_id, "denied")), status="active")
-    return state
+            return {"approvals": (*state.approvals, (call_id, "denied")), "status": "active"}
+    return {}
 
 
-def _apply_llm(state: SessionState, recorded: Recorded) -> SessionState:
+def _apply_llm(state: SessionState, recorded: Recorded) -> dict[str, Any]:
     match recorded.event:
         case LLMCallRequested():
-            return replace(state, status="active")
+            return {"status": "active"}
         case LLMResponseReceived(text=text, tool_calls=calls):
-            return replace(
-                state,
-                last_relevant="llm_response",
-                llm_calls=state.llm_calls + 1,
-                llm_calls_this_turn=state.llm_calls_this_turn + 1,
-                failed_attempts=0,
-                pending_calls=tuple(calls),
-                last_response_had_calls=bool(calls),
-                requested_calls=frozenset(),
-                status="active" if calls else "idle",
-                last_answer=text if not calls else state.last_answer,
-            )
+            return {
+                "last_relevant": "llm_response",
+                "llm_calls": state.llm_calls + 1,
+                "llm_calls_this_turn": state.llm_calls_this_turn + 1,
+                "failed_attempts": 0,
+                "pending_calls": tuple(calls),
+                "last_response_had_calls": bool(calls),
+                "requested_calls": frozenset(),
+                "status": "active" if calls else "idle",
+                "last_answer": text if not calls else state.last_answer,
+            }
         case LLMCallFailed(retryable=retryable):
-            return replace(
-                state,
-                last_relevant="llm_failed",
-                failed_attempts=state.failed_attempts + 1,
-                last_failure_retryable=retryable,
-            )
-    return state
+            return {
+                "last_relevant": "llm_failed",
+                "failed_attempts": state.failed_attempts + 1,
+                "last_failure_retryable": retryable,
+            }
+    return {}
 
 
 def _model_override(initial_context: dict[str, object] | None) -> str | None:
@@ -142,42 +139,43 @@ def _model_override(initial_context: dict[str, object] | None) -> str | None:
 
 
 def apply_session(state: SessionState, recorded: Recorded) -> SessionState:
-    """Fold one event into the session state."""
-    state = replace(state, version=recorded.position, last_activity=recorded.time)
+    """Fold one event into the session state (one copy per event: states are immutable)."""
+    return replace(state, version=recorded.position, last_activity=recorded.time, **_changes(state, recorded))
+
+
+def _changes(state: SessionState, recorded: Recorded) -> dict[str, Any]:
     event = recorded.event
     match event:
         case SessionStarted():
-            return replace(
-                state,
-                thread_id=event.thread_id,
-                agent=event.agent,
-                agent_version=event.agent_version,
-                active_agent=event.agent,
-                parent_thread_id=event.parent_thread_id,
-                model_override=_model_override(event.initial_context),
-                status="idle",
-            )
+            return {
+                "thread_id": event.thread_id,
+                "agent": event.agent,
+                "agent_version": event.agent_version,
+                "active_agent": event.agent,
+                "parent_thread_id": event.parent_thread_id,
+                "model_override": _model_override(event.initial_context),
+                "status": "idle",
+            }
         case UserMessageAdded():
-            return replace(
-                state,
-                last_relevant="user_message",
-                user_messages=state.user_messages + 1,
-                llm_calls_this_turn=0,
-                failed_attempts=0,
-                status="active" if state.status not in ("completed", "failed") else state.status,
-            )
+            return {
+                "last_relevant": "user_message",
+                "user_messages": state.user_messages + 1,
+                "llm_calls_this_turn": 0,
+                "failed_attempts": 0,
+                "status": "active" if state.status not in ("completed", "failed") else state.status,
+            }
         case LLMCallRequested() | LLMResponseReceived() | LLMCallFailed():
             return _apply_llm(state, recorded)
         case HandoffOccurred(to_agent=to_agent):
-            return replace(state, active_agent=to_agent)
+            return {"active_agent": to_agent}
         case SessionTerminationRequested(reason=reason):
-            return replace(state, termination_requested=reason or "requested")
+            return {"termination_requested": reason or "requested"}
         case TripwireTriggered(kind=kind, action="halt"):
-            return replace(state, halted_by_tripwire=kind)
+            return {"halted_by_tripwire": kind}
         case SessionCompleted(reason=reason, final_output=output):
             status: SessionStatus = "completed" if reason in ("success", "terminated") else "failed"
             final = output if isinstance(output, str) or output is None else str(output)
-            return replace(state, status=status, completed_reason=reason, final_output=final)
+            return {"status": status, "completed_reason": reason, "final_output": final}
         case ErrorOccurred():
-            return replace(state, errors=state.errors + 1)
+            return {"errors": state.errors + 1}
     return _apply_tools(state, recorded)

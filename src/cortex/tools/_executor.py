@@ -66,6 +66,8 @@ async def execute_tool(item: Tool, arguments: dict[str, Any], context: ToolConte
         with anyio.fail_after(item.timeout_s):
             if item.is_async:
                 result = await item.function(*args, **kwargs)
+            elif item.inline:
+                result = item.function(*args, **kwargs)
             else:
                 result = await anyio.to_thread.run_sync(lambda: item.function(*args, **kwargs), abandon_on_cancel=True)
     except TimeoutError:

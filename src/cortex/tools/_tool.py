@@ -53,6 +53,8 @@ class Tool:
     version: str = "1"
     examples: tuple[tuple[str, dict[str, Any]], ...] = ()
     """(request, arguments) pairs: documentation, and few-shot exemplars for small local models."""
+    inline: bool = False
+    """A sync function that is pure and takes microseconds runs on the event loop instead of a thread."""
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -100,6 +102,7 @@ def _build(
     category: str,
     version: str,
     examples: Sequence[tuple[str, dict[str, Any]]] = (),
+    inline: bool = False,
 ) -> Tool:
     signature = inspect.signature(function)
     hints = get_type_hints(function)
@@ -134,6 +137,7 @@ def _build(
         category=category,
         version=version,
         examples=tuple(examples),
+        inline=inline,
     )
 
 
@@ -152,6 +156,7 @@ def tool(
     category: str = "general",
     version: str = "1",
     examples: Sequence[tuple[str, dict[str, Any]]] = (),
+    inline: bool = False,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -167,6 +172,7 @@ def tool(
     category: str = "general",
     version: str = "1",
     examples: Sequence[tuple[str, dict[str, Any]]] = (),
+    inline: bool = False,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Turn a function (sync or async) into a `Tool`; usable bare (`@tool`) or with options.
 
@@ -184,6 +190,7 @@ def tool(
             category=category,
             version=version,
             examples=examples,
+            inline=inline,
         )
 
     return wrap(function) if function is not None else wrap

@@ -76,6 +76,7 @@ def evaluate_arithmetic(expression: str) -> int | float:
 
 @tool(
     idempotent=True,
+    inline=True,
     category="math",
     examples=[
         ("What is 3*5?", {"expression": "3*5"}),
@@ -110,7 +111,7 @@ def get_current_time(timezone: str = "UTC") -> str:
     return datetime.now(UTC).astimezone(zone).isoformat(timespec="seconds")
 
 
-@tool(idempotent=True, category="general", examples=[("Echo back: hello there", {"text": "hello there"})])
+@tool(idempotent=True, inline=True, category="general", examples=[("Echo back: hello there", {"text": "hello there"})])
 def echo(text: str) -> str:
     """Return the text unchanged.
 
