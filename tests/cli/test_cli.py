@@ -98,3 +98,21 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def test_start_then_a_worker_runs_the_session(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CORTEX_DATA_DIR", str(tmp_path / "data"))
+    code, out, _ = run(["start", "--model", "test", "hello"], capsys)
+    assert code == 0
+    thread = out.strip()
+    code, _, err = run(["worker", "--once", "--member", "0", "--size", "1"], capsys)
+    assert code == 0 and "member 0 of 1" in err
+    code, out, _ = run(["show", thread, "--json"], capsys)
+    types = [json.loads(line)["type"] for line in out.splitlines()]
+    assert types[-2:] == ["LLMCallRequested", "LLMResponseReceived"]
+    code, _, err = run(["worker", "--member", "3", "--size", "2"], capsys)
+    assert code == 2 and "--member must be in 0..1" in err
+    code, _, err = run(["continue", "no-such-thread"], capsys)
+    assert code == 2 and "no session 'no-such-thread'" in err

@@ -384,3 +384,37 @@ def agents_list(as_json: JsonOption = False) -> None:
         return
     for row in rows:
         console.print(f"[bold]{row['name']}[/bold]@{row['version']}: {', '.join(row['tools'])}", highlight=False)
+
+
+@app.command("worker")
+def worker_command(
+    member: Annotated[
+        int | None, typer.Option(help="This worker's member number in a consumer group (0-based).")
+    ] = None,
+    size: Annotated[int | None, typer.Option(help="How many workers share the sessions (consumer group size).")] = None,
+    consumer: Annotated[str, typer.Option(help="Name under which the read position is kept.")] = "worker",
+    once: Annotated[bool, typer.Option("--once", help="Process what is there, then exit.")] = False,
+    poll_interval: Annotated[float, typer.Option(help="Seconds between polls when nothing wakes the worker.")] = 0.5,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Run sessions as their events arrive; start any number, sharded with --member/--size."""
+    from cortex.engine import WorkerOptions, run_worker
+    from cortex.store.messagedb import MessageDBEventStore
+
+    if (member is None) != (size is None):
+        raise typer.BadParameter("give --member and --size together", param_hint="--member/--size")
+    if size is not None and member is not None and not 0 <= member < size:
+        raise typer.BadParameter(f"--member must be in 0..{size - 1}", param_hint="--member")
+    options = WorkerOptions(consumer=consumer, member=member, size=size, poll_interval_s=poll_interval)
+
+    async def work(runtime: Runtime) -> None:
+        wakeup = await runtime.store.listen() if isinstance(runtime.store, MessageDBEventStore) else None
+        where = "all sessions" if size is None else f"member {member} of {size}"
+        err_console.print(f"[dim]worker {consumer}: {where}; Ctrl-C to stop[/dim]")
+        stats = await run_worker(runtime, options, once=once, wakeup=wakeup)
+        err_console.print(f"[dim]read {stats.messages_read} events, ran {stats.threads_processed} session steps[/dim]")
+
+    try:
+        run_sync(lambda: _with_runtime(database_url, work))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None

@@ -5,6 +5,7 @@ from cortex.engine._replay import INPUT_EVENT_TYPES, ReplayReport, fork, replay,
 from cortex.engine._runtime import Backoff, Runtime, ViewCache
 from cortex.engine._session import approve, deny, post_message, start_session, terminate
 from cortex.engine._streams import AGENT_CATEGORY, agent_stream, load_view
+from cortex.engine._worker import WorkerOptions, WorkerStats, position_stream, run_worker
 
 __all__ = [
     "AGENT_CATEGORY",
@@ -13,15 +14,19 @@ __all__ = [
     "ReplayReport",
     "Runtime",
     "ViewCache",
+    "WorkerOptions",
+    "WorkerStats",
     "agent_stream",
     "approve",
     "deny",
     "fork",
     "load_view",
+    "position_stream",
     "post_message",
     "process_thread",
     "replay",
     "replay_check",
+    "run_worker",
     "start_session",
     "terminate",
 ]

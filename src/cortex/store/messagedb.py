@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC
 from typing import Any, LiteralString, Self
 
@@ -37,18 +37,25 @@ from cortex.exceptions import (
 from cortex.store._idempotency import resolve_retried_write
 from cortex.store._port import check_category_read, check_stream
 
-__all__ = ["SEARCH_PATH_OPTION", "MessageDBEventStore", "redact_url"]
+__all__ = ["NOTIFY_CHANNEL", "SEARCH_PATH_OPTION", "MessageDBEventStore", "redact_url"]
 
 SEARCH_PATH_OPTION = "-c search_path=message_store,public"
 """Message DB's functions call each other unqualified, so this search path is required."""
 
 _COLUMNS = "id, stream_name, type, position, global_position, data, metadata, time"
 _WRONG_VERSION = re.compile(r"Wrong expected version: (-?\d+) \(Stream: (.*), Stream Version: (-?\d+)\)")
-_WRITE: LiteralString = "SELECT write_message(%s, %s, %s, %s, %s, %s)"
+NOTIFY_CHANNEL = "cortex_events"
+"""Every write notifies this channel (payload: the category) when it commits, to wake workers."""
+
+# pg_notify is transactional: listeners hear of the write only if it commits. No trigger is
+# installed into Message DB's schema: the notification travels with Cortex's own writes.
+_WRITE: LiteralString = "SELECT write_message(%s, %s, %s, %s, %s, %s), pg_notify('cortex_events', category(%s))"
 # set_config(..., true) is SET LOCAL: it lasts until this statement's implicit transaction commits.
 _WRITE_ASYNC_COMMIT: LiteralString = (
-    "SELECT write_message(%s, %s, %s, %s, %s, %s), set_config('synchronous_commit', 'off', true)"
+    "SELECT write_message(%s, %s, %s, %s, %s, %s), pg_notify('cortex_events', category(%s)), "
+    "set_config('synchronous_commit', 'off', true)"
 )
+_WRITE_IN_BATCH: LiteralString = "SELECT write_message(%s, %s, %s, %s, %s, %s)"
 
 
 def redact_url(url: str) -> str:
@@ -80,6 +87,7 @@ class MessageDBEventStore:
     def __init__(self, pool: AsyncConnectionPool, url: str) -> None:
         self._pool = pool
         self.url = url
+        self._listeners: list[psycopg.AsyncConnection] = []
 
     @classmethod
     async def connect(cls, url: str, *, min_size: int = 1, max_size: int = 10, connect_timeout: float = 10.0) -> Self:
@@ -130,7 +138,8 @@ class MessageDBEventStore:
         try:
             async with self._pool.connection() as conn:
                 cursor = await conn.execute(
-                    _WRITE if durable else _WRITE_ASYNC_COMMIT, _params(stream_name, message, expected_version)
+                    _WRITE if durable else _WRITE_ASYNC_COMMIT,
+                    (*_params(stream_name, message, expected_version), stream_name),
                 )
                 row = await cursor.fetchone()
         except psycopg.Error as exc:
@@ -158,12 +167,13 @@ class MessageDBEventStore:
                 if not durable:
                     await conn.execute("SET LOCAL synchronous_commit = off")
                 async with conn.cursor() as cursor:
-                    await cursor.executemany(_WRITE, params, returning=True)
+                    await cursor.executemany(_WRITE_IN_BATCH, params, returning=True)
                     last = None
                     while True:
                         last = await cursor.fetchone()
                         if not cursor.nextset():
                             break
+                await conn.execute("SELECT pg_notify('cortex_events', category(%s))", (stream_name,))
         except psycopg.Error as exc:
             return await self._on_write_error(exc, stream_name, messages)
         assert last is not None
@@ -246,6 +256,23 @@ class MessageDBEventStore:
         found = await self._select(f"SELECT {_COLUMNS} FROM get_last_stream_message(%s, %s)", (stream_name, type))
         return found[0] if found else None
 
+    async def listen(self) -> Callable[[float], Awaitable[None]]:
+        """A wake-up for workers: waits until some write commits, or `at_most_s` seconds pass.
+
+        Uses a dedicated connection (`LISTEN cortex_events`), closed with the store.
+        """
+        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        await conn.execute("LISTEN cortex_events")
+        self._listeners.append(conn)
+
+        async def wait(at_most_s: float) -> None:
+            async for _ in conn.notifies(timeout=at_most_s, stop_after=1):
+                pass
+
+        return wait
+
     async def close(self) -> None:
-        """Close the pool."""
+        """Close the pool and any listening connection."""
+        for conn in self._listeners:
+            await conn.close()
         await self._pool.close()
