@@ -367,3 +367,26 @@ async def test_steps_do_not_reread_history(make_runtime: RuntimeFactory) -> None
     await post_message(runtime, thread, "q1")
     await process_thread(runtime, thread)
     assert reads and min(reads) > 0, f"read from {reads}"
+
+
+async def test_configured_fallbacks_apply_to_agents_without_a_model(make_runtime: RuntimeFactory) -> None:
+    runtime = make_runtime(Agent(name="plain"))
+    runtime.default_model = "openai-compatible:nothing@http://127.0.0.1:9/v1"  # nothing listens there
+    runtime.fallback_models = ("test",)
+    thread = await start_session(runtime, "plain", "hello")
+    view = await process_thread(runtime, thread)
+    assert view.state.last_answer, "pydantic-ai's TestModel answered after the default model failed"
+    failed = [e for t, e in await events_of(runtime, thread) if t == "LLMCallFailed"]
+    assert failed and all(f.retryable for f in failed)
+
+
+async def test_an_unusable_default_model_fails_before_anything_is_written(
+    make_runtime: RuntimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cortex.exceptions import ModelConfigurationError
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    runtime = make_runtime(Agent(name="plain"))
+    runtime.default_model = "openai:gpt-4o-needs-a-key"
+    with pytest.raises(ModelConfigurationError, match="OPENAI_API_KEY"):
+        await start_session(runtime, "plain", "hello")

@@ -46,10 +46,13 @@ class Agent:
                 return item
         return None
 
-    def model_chain(self, default_model: str, override: str | None = None) -> list[str | Model]:
-        """The models to try, in order."""
+    def model_chain(
+        self, default_model: str, override: str | None = None, default_fallbacks: Sequence[str] = ()
+    ) -> list[str | Model]:
+        """The models to try, in order: the session's or agent's model (else the default), then fallbacks."""
         primary: str | Model = override or self.model or default_model
-        return [primary, *self.fallback_models]
+        fallbacks = self.fallback_models or (default_fallbacks if self.model is None else ())
+        return [primary, *fallbacks]
 
     def policy(self, chain_length: int = 1) -> StepPolicy:
         """The decision policy `next_step` applies to this agent."""

@@ -46,7 +46,7 @@ async def llm_step(
     on_text: TextSink | None = None,
 ) -> ThreadView:
     """Run one model attempt and append its events (non-durable: a lost response is asked again)."""
-    chain = agent.model_chain(runtime.default_model, view.state.model_override)
+    chain = agent.model_chain(runtime.default_model, view.state.model_override, runtime.fallback_models)
     index = min((decision.attempt - 1) // max(agent.attempts_per_model, 1), len(chain) - 1)
     spec = chain[index]
     name = describe_model(spec)

@@ -53,7 +53,7 @@ async def process_thread(
         for _ in range(runtime.max_steps):
             if stop_at_version is not None and view.version >= stop_at_version:
                 break
-            chain = agent.model_chain(runtime.default_model, view.state.model_override)
+            chain = agent.model_chain(runtime.default_model, view.state.model_override, runtime.fallback_models)
             decision = next_step(view.state, agent.policy(len(chain)))
             bound.debug("step", kind=decision.kind.value, version=view.version, trace_id=trace_id)
             try:

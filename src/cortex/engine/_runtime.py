@@ -68,6 +68,8 @@ class Runtime:
     store: EventStore
     agents: AgentRegistry
     default_model: str = "local:smollm2"
+    fallback_models: tuple[str, ...] = ()
+    """Tried after the default model, for agents that name no model and no fallbacks."""
     openai_base_url: str | None = None
     backoff: Backoff = field(default_factory=Backoff)
     max_steps: int = 100
@@ -84,6 +86,7 @@ class Runtime:
             store=store,
             agents=agents or default_registry(Path(settings.resolved_files_dir)),
             default_model=settings.model,
+            fallback_models=tuple(settings.fallback_models),
             openai_base_url=settings.openai_base_url,
         )
 

@@ -39,8 +39,8 @@ async def start_session(
         ModelConfigurationError: `model` cannot be resolved (checked before anything is written).
     """
     definition = runtime.agents.get(agent) if agent else runtime.agents.default()
-    if model is not None:
-        resolve_model(model, openai_base_url=runtime.openai_base_url)
+    # Fail before anything is written: an unknown model or a missing key is a configuration error.
+    resolve_model(model or definition.model or runtime.default_model, openai_base_url=runtime.openai_base_url)
     thread_id = thread_id or uuid.uuid4().hex
     events: list[EventPayload] = [
         SessionStarted(
