@@ -2,12 +2,13 @@
 
 from cortex.tools._executor import ToolOutcome, execute_tool
 from cortex.tools._registry import ToolRegistry
-from cortex.tools._tool import Tool, ToolContext, idempotency_key, tool
+from cortex.tools._tool import Tool, ToolContext, ToolOptions, idempotency_key, tool
 from cortex.tools.builtins import calculate, default_tools, echo, evaluate_arithmetic, file_tools, get_current_time
 
 __all__ = [
     "Tool",
     "ToolContext",
+    "ToolOptions",
     "ToolOutcome",
     "ToolRegistry",
     "calculate",

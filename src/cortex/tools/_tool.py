@@ -12,11 +12,11 @@ import inspect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, get_type_hints, overload
+from typing import Any, TypedDict, Unpack, get_type_hints, overload
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-__all__ = ["Tool", "ToolContext", "idempotency_key", "tool"]
+__all__ = ["Tool", "ToolContext", "ToolOptions", "idempotency_key", "tool"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,19 +91,23 @@ def _parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
     return summary, params
 
 
-def _build(
-    function: Callable[..., Any],
-    *,
-    name: str | None,
-    description: str | None,
-    idempotent: bool,
-    requires_approval: bool,
-    timeout_s: float,
-    category: str,
-    version: str,
-    examples: Sequence[tuple[str, dict[str, Any]]] = (),
-    inline: bool = False,
-) -> Tool:
+class ToolOptions(TypedDict, total=False):
+    """Options of `@tool(...)`; every one has a default."""
+
+    name: str
+    """The name the model sees (default: the function's)."""
+    description: str
+    """What the model reads (default: the docstring's summary)."""
+    idempotent: bool
+    requires_approval: bool
+    timeout_s: float
+    category: str
+    version: str
+    examples: Sequence[tuple[str, dict[str, Any]]]
+    inline: bool
+
+
+def _build(function: Callable[..., Any], options: ToolOptions) -> Tool:
     signature = inspect.signature(function)
     hints = get_type_hints(function)
     summary, arg_docs = _parse_docstring(function.__doc__)
@@ -118,7 +122,7 @@ def _build(
             raise TypeError(f"tool {function.__name__!r}: *args/**kwargs cannot be described to a model")
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param_name] = (annotation, Field(default, description=arg_docs.get(param_name)))
-    tool_name = name or function.__name__
+    tool_name = options.get("name") or function.__name__
     model = create_model(f"{tool_name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
     schema = model.model_json_schema()
     schema.pop("title", None)
@@ -126,18 +130,18 @@ def _build(
         prop.pop("title", None)
     return Tool(
         name=tool_name,
-        description=description or summary or tool_name,
+        description=options.get("description") or summary or tool_name,
         parameters_schema=schema,
         function=function,
         arguments_model=model,
         takes_context=takes_context,
-        idempotent=idempotent,
-        requires_approval=requires_approval,
-        timeout_s=timeout_s,
-        category=category,
-        version=version,
-        examples=tuple(examples),
-        inline=inline,
+        idempotent=options.get("idempotent", False),
+        requires_approval=options.get("requires_approval", False),
+        timeout_s=options.get("timeout_s", 30.0),
+        category=options.get("category", "general"),
+        version=options.get("version", "1"),
+        examples=tuple(options.get("examples", ())),
+        inline=options.get("inline", False),
     )
 
 
@@ -146,51 +150,16 @@ def tool(function: Callable[..., Any], /) -> Tool: ...
 
 
 @overload
-def tool(
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    idempotent: bool = False,
-    requires_approval: bool = False,
-    timeout_s: float = 30.0,
-    category: str = "general",
-    version: str = "1",
-    examples: Sequence[tuple[str, dict[str, Any]]] = (),
-    inline: bool = False,
-) -> Callable[[Callable[..., Any]], Tool]: ...
+def tool(**options: Unpack[ToolOptions]) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
 def tool(
-    function: Callable[..., Any] | None = None,
-    /,
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    idempotent: bool = False,
-    requires_approval: bool = False,
-    timeout_s: float = 30.0,
-    category: str = "general",
-    version: str = "1",
-    examples: Sequence[tuple[str, dict[str, Any]]] = (),
-    inline: bool = False,
+    function: Callable[..., Any] | None = None, /, **options: Unpack[ToolOptions]
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
-    """Turn a function (sync or async) into a `Tool`; usable bare (`@tool`) or with options.
+    """Turn a function (sync or async) into a `Tool`; usable bare (`@tool`) or with `ToolOptions`.
 
     A first parameter annotated `ToolContext` receives the call's context and is hidden from the model.
     """
-
-    def wrap(func: Callable[..., Any]) -> Tool:
-        return _build(
-            func,
-            name=name,
-            description=description,
-            idempotent=idempotent,
-            requires_approval=requires_approval,
-            timeout_s=timeout_s,
-            category=category,
-            version=version,
-            examples=examples,
-            inline=inline,
-        )
-
-    return wrap(function) if function is not None else wrap
+    if function is not None:
+        return _build(function, options)
+    return lambda func: _build(func, options)
