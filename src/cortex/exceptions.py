@@ -11,6 +11,7 @@ Hierarchy::
     ├── ConfigurationError             a setting has a bad value; names the variable
     │   └── ModelConfigurationError    a model string is unknown or its provider lacks credentials
     ├── ModelCallError                 a model call failed (typed: retryable or not)
+    ├── ToolFailed                     signal: a tool ends its call with this exact message for the model
     ├── EventSchemaError               a stored event does not fit its type, or is from a newer schema
     └── StoreError                     the event store could not do what was asked
         ├── ConcurrencyError           expected_version did not match the stream's version
@@ -79,6 +80,25 @@ class ConfigurationError(CortexError):
 
 class ModelConfigurationError(ConfigurationError):
     """A model string is unknown, or its provider is missing credentials or a server URL."""
+
+
+class ToolFailed(CortexError):
+    """Raised by a tool to fail its call with exactly this message (no exception type prefixed).
+
+    A control-flow signal, not a Cortex failure: the model reads `message` in `ToolExecutionFailed`.
+    """
+
+    def __init__(self, message: str, *, reason: str = "error") -> None:
+        self.message = message
+        self.reason = reason
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_tool_failed, (self.message, self.reason))
+
+
+def _rebuild_tool_failed(message: str, reason: str) -> ToolFailed:
+    return ToolFailed(message, reason=reason)
 
 
 class ModelCallError(CortexError):

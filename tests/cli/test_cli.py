@@ -116,3 +116,49 @@ def test_start_then_a_worker_runs_the_session(
     assert code == 2 and "--member must be in 0..1" in err
     code, _, err = run(["continue", "no-such-thread"], capsys)
     assert code == 2 and "no session 'no-such-thread'" in err
+
+
+def cortex_cli(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cortex", *args],
+        input=stdin,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "CORTEX_MODEL": "test"},
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_chat_replay_and_fork_from_the_command_line(tmp_path: Path) -> None:
+    chat = cortex_cli("chat", cwd=tmp_path, stdin="hello\nand again\n\n")
+    assert chat.returncode == 0, chat.stderr
+    assert chat.stdout.count("assistant>") == 2
+    thread = chat.stderr.split("thread ", 1)[1].split()[0]
+
+    at_first = cortex_cli("replay", thread, "--until", "1", cwd=tmp_path)
+    assert at_first.returncode == 0 and "events 2" in at_first.stdout
+    checked = cortex_cli("replay", thread, "--check", cwd=tmp_path)
+    assert checked.returncode == 0 and "replay matches" in checked.stdout
+
+    forked = cortex_cli("fork", thread, "--at", "1", "--message", "a different question", cwd=tmp_path)
+    assert forked.returncode == 0, forked.stderr
+    new_thread = forked.stdout.split()[0]
+    assert new_thread != thread
+    shown = cortex_cli("show", new_thread, "--json", cwd=tmp_path)
+    rows = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert rows[1]["metadata"]["forkedFrom"] == f"agent:v0-{thread}@1"
+    assert [r["type"] for r in rows].count("UserMessageAdded") == 2
+    listed = cortex_cli("list", "--json", cwd=tmp_path)
+    assert {s["thread_id"] for s in json.loads(listed.stdout)} == {thread, new_thread}
+    bad = cortex_cli("fork", thread, "--at", "999", cwd=tmp_path)
+    assert bad.returncode == 2 and "has no position 999" in bad.stderr
+
+
+def test_deny_and_approve_need_a_waiting_call(tmp_path: Path) -> None:
+    started = cortex_cli("start", "hi", cwd=tmp_path)
+    thread = started.stdout.strip()
+    denied = cortex_cli("deny", thread, "call-1", cwd=tmp_path)
+    assert denied.returncode == 2
+    assert denied.stderr.strip() == f"error: tool call 'call-1' of session {thread} awaits no approval; awaiting: none"

@@ -122,6 +122,8 @@ async def test_a_tool_that_raises_and_an_unknown_tool(make_runtime: RuntimeFacto
     failures = {e.tool_call_id: e for t, e in await events_of(runtime, thread) if t == "ToolExecutionFailed"}
     assert failures["x"].error_message == "RuntimeError: kaboom" and failures["x"].reason == "error"
     assert failures["y"].reason == "unknown_tool" and "may call: explode" in failures["y"].error_message
+    report = await replay_check(runtime, thread)
+    assert report.matches, report
 
 
 async def test_tool_timeout(make_runtime: RuntimeFactory) -> None:

@@ -143,3 +143,18 @@ def test_registry_versions_categories_enable_disable(tmp_path: Path) -> None:
         registry.register(calculate_v2)
     with pytest.raises(UserError, match="no tool named 'nope'"):
         registry.disable("nope")
+
+
+@pytest.mark.anyio
+async def test_a_tool_can_fail_with_an_exact_message() -> None:
+    from cortex.exceptions import ToolFailed
+
+    @tool
+    def picky(n: int) -> int:
+        """Refuses odd numbers."""
+        if n % 2:
+            raise ToolFailed(f"{n} is odd; give an even number", reason="refused")
+        return n
+
+    failed = await _run(picky, n=3)
+    assert (failed.ok, failed.error, failed.reason) == (False, "3 is odd; give an even number", "refused")

@@ -72,8 +72,9 @@ async def _with_runtime(database_url: str | None, work: Callable[[Runtime], Awai
 class _Printer:
     """Shows a run as it happens: tool calls and results on stderr, the answer on stdout."""
 
-    def __init__(self, *, quiet: bool) -> None:
+    def __init__(self, *, quiet: bool, prefix: str = "") -> None:
         self.quiet = quiet
+        self.prefix = prefix
         self.streamed = False
         self.calls: list[dict[str, Any]] = []
 
@@ -94,6 +95,8 @@ class _Printer:
 
     def on_text(self, delta: str) -> None:
         if not self.quiet:
+            if not self.streamed and self.prefix:
+                sys.stdout.write(self.prefix)
             self.streamed = True
             sys.stdout.write(delta)
             sys.stdout.flush()
@@ -168,7 +171,8 @@ def chat(
                 break
             if not line.strip():
                 break
-            printer = _Printer(quiet=False)
+            view = await load_view(runtime, current)
+            printer = _Printer(quiet=False, prefix=f"{view.state.active_agent}> ")
             await post_message(runtime, current, line)
             view = await process_thread(runtime, current, on_event=printer.on_event, on_text=printer.on_text)
             if printer.streamed:

@@ -23,7 +23,7 @@ from cortex.events import (
     ToolExecutionFailed,
     decode_event,
 )
-from cortex.exceptions import UserError
+from cortex.exceptions import ToolFailed, UserError
 from cortex.projections import ThreadView, fold, record
 from cortex.store import iter_stream
 from cortex.store.memory import MemoryEventStore
@@ -103,7 +103,7 @@ def _recorded_tools(agent: Agent, outcomes: dict[str, list[Any]]) -> list[Tool]:
                 raise RuntimeError(f"replay ran {_name} more often than the recording did")
             outcome = _queue.pop(0)
             if isinstance(outcome, ToolExecutionFailed):
-                raise RuntimeError(outcome.error_message)
+                raise ToolFailed(outcome.error_message, reason=outcome.reason)
             return outcome.result
 
         tools.append(replace(item, function=recorded, takes_context=False, timeout_s=max(item.timeout_s, 60)))
@@ -132,9 +132,10 @@ async def replay_check(runtime: Runtime, thread_id: str, until_position: int | N
     outcomes: dict[str, list[Any]] = {}
     for message in original:
         event = decode_event(message)
-        # Calls that never ran in the recording (interrupted, denied, unknown) are recorded without running.
+        # Only outcomes the tool's function produced are replayed by it; the loop derives the others
+        # (interrupted, denied, unknown tool, invalid arguments) without calling the function.
         ran = isinstance(event, ToolExecutionCompleted) or (
-            isinstance(event, ToolExecutionFailed) and event.reason not in ("interrupted", "denied", "unknown_tool")
+            isinstance(event, ToolExecutionFailed) and event.reason in ("error", "timeout")
         )
         if ran and isinstance(event, ToolExecutionCompleted | ToolExecutionFailed):
             outcomes.setdefault(event.tool_name, []).append(event)

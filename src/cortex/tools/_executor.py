@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 from pydantic import ValidationError
 
+from cortex.exceptions import ToolFailed
 from cortex.tools._tool import Tool, ToolContext
 
 __all__ = ["ToolOutcome", "execute_tool"]
@@ -70,6 +71,8 @@ async def execute_tool(item: Tool, arguments: dict[str, Any], context: ToolConte
                 result = item.function(*args, **kwargs)
             else:
                 result = await anyio.to_thread.run_sync(lambda: item.function(*args, **kwargs), abandon_on_cancel=True)
+    except ToolFailed as failed:
+        return ToolOutcome(False, error=failed.message, reason=failed.reason, elapsed_ms=elapsed())
     except TimeoutError:
         return ToolOutcome(
             False, error=f"{item.name} timed out after {item.timeout_s:g}s", reason="timeout", elapsed_ms=elapsed()
