@@ -32,5 +32,9 @@ def context_window(context: LLMContext, max_messages: int) -> list[ContextMessag
 
 def context_digest(window: list[ContextMessage]) -> str:
     """A short fingerprint of what the model was shown (positions), for audits and replay checks."""
-    spec = ",".join(str(m.position) for m in window)
+    if not window:
+        return "empty"
+    # The window is contiguous after an optional leading summary: its bounds and size identify it.
+    second = window[1].position if len(window) > 1 else -1
+    spec = f"{window[0].position},{second},{window[-1].position},{len(window)}"
     return hashlib.sha256(spec.encode()).hexdigest()[:16]

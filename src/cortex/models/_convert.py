@@ -98,7 +98,7 @@ def _request_order(part: ModelRequestPart) -> int:
     return 0 if isinstance(part, SystemPromptPart) else 1 if isinstance(part, ToolReturnPart) else 2
 
 
-_messages: OrderedDict[tuple[object, ...], tuple[tuple[ContextMessage, ...], ModelMessage]] = OrderedDict()
+_messages: OrderedDict[tuple[str | None, int, int], tuple[tuple[ContextMessage, ...], ModelMessage]] = OrderedDict()
 
 
 def _message(instructions: str | None, items: tuple[ContextMessage, ...]) -> ModelMessage:
@@ -107,9 +107,11 @@ def _message(instructions: str | None, items: tuple[ContextMessage, ...]) -> Mod
     A window slides over the same groups turn after turn; building pydantic-ai messages costs more
     than everything else in a step, so they are cached by the identity of what they hold.
     """
-    key = (instructions, *map(id, items))
+    # A group is a run of consecutive, immutable context messages: its first message and its length
+    # identify it (the cache keeps the messages, so their ids stay valid).
+    key = (instructions, id(items[0]) if items else 0, len(items))
     cached = _messages.get(key)
-    if cached is not None and all(a is b for a, b in zip(cached[0], items, strict=True)):
+    if cached is not None and (not items or cached[0][0] is items[0]):
         return cached[1]
     message: ModelMessage
     if len(items) == 1 and isinstance(items[0], AssistantTurn):
