@@ -11,6 +11,7 @@ Hierarchy::
     ├── ConfigurationError             a setting has a bad value; names the variable
     │   └── ModelConfigurationError    a model string is unknown or its provider lacks credentials
     ├── ModelCallError                 a model call failed (typed: retryable or not)
+    ├── SessionFailed                  a session ended in failure (the CLI exits 1)
     ├── ToolFailed                     signal: a tool ends its call with this exact message for the model
     ├── EventSchemaError               a stored event does not fit its type, or is from a newer schema
     └── StoreError                     the event store could not do what was asked
@@ -80,6 +81,10 @@ class ConfigurationError(CortexError):
 
 class ModelConfigurationError(ConfigurationError):
     """A model string is unknown, or its provider is missing credentials or a server URL."""
+
+
+class SessionFailed(CortexError):
+    """A session ended in failure, or a replay of it diverged; the message says why."""
 
 
 class ToolFailed(CortexError):

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from cortex.exceptions import StoreUnavailableError
@@ -31,26 +32,23 @@ async def test_waits_for_a_writer_in_another_connection_without_blocking_the_loo
     store = SQLiteEventStore(path)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-    ticks = 0
+    written = anyio.Event()
+    positions: list[int] = []
 
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await anyio.sleep(0.005)
+    async def write() -> None:
+        positions.append(await store.write("a:v0-1", "AfterWait", {}))
+        written.set()
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(tick)
-        with anyio.fail_after(10):
-
-            async def release() -> None:
-                await anyio.sleep(0.2)
-                other.execute("COMMIT")
-
-            group.start_soon(release)
-            assert await store.write("a:v0-1", "AfterWait", {}) == 0
-        group.cancel_scope.cancel()
-    assert ticks > 5, "the event loop kept running while the write waited for the lock"
+    # A write that blocked inside SQLite (busy_timeout) would hold the loop past this guard.
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as group:
+            group.start_soon(write)
+            for _ in range(3):
+                await anyio.lowlevel.checkpoint()  # runs again only if the waiting write yields the loop
+            assert not written.is_set(), "the write is still waiting for the lock, and the loop ran meanwhile"
+            other.execute("COMMIT")
+            await written.wait()
+    assert positions == [0]
     other.close()
     await store.close()
 

@@ -36,7 +36,7 @@ from cortex.events import (
     ToolExecutionRequested,
     decode_event,
 )
-from cortex.exceptions import CortexError
+from cortex.exceptions import SessionFailed
 from cortex.projections import Recorded, ThreadView
 from cortex.store import iter_category, iter_stream
 
@@ -52,10 +52,6 @@ ModelOption = Annotated[
 ]
 AgentOption = Annotated[str | None, typer.Option("--agent", "-a", help="Agent name (default: assistant).")]
 ThreadArgument = Annotated[str, typer.Argument(help="The session's thread id.")]
-
-
-class RunFailed(CortexError):
-    """A session ended in failure; the message says why (exit code 1)."""
 
 
 async def _with_runtime(database_url: str | None, work: Callable[[Runtime], Awaitable[T]]) -> T:
@@ -111,7 +107,7 @@ class _Printer:
 
 
 def _finish(view: ThreadView, printer: _Printer, *, as_json: bool) -> None:
-    """Print the outcome; a failed session raises `RunFailed` (exit 1)."""
+    """Print the outcome; a failed session raises `SessionFailed` (exit 1)."""
     state = view.state
     answer = state.last_answer or ""
     if as_json:
@@ -131,7 +127,7 @@ def _finish(view: ThreadView, printer: _Printer, *, as_json: bool) -> None:
     if not as_json:
         err_console.print(f"[dim]thread {state.thread_id}[/dim]", highlight=False)
     if state.status == "failed":
-        raise RunFailed(f"session {state.thread_id} failed: {state.final_output or state.completed_reason}")
+        raise SessionFailed(f"session {state.thread_id} failed: {state.final_output or state.completed_reason}")
 
 
 @app.command("run")
@@ -308,7 +304,7 @@ def replay_command(
         if report.matches:
             console.print(f"[green]replay matches[/green] ({report.events_compared} events, no model or tool called)")
         else:
-            raise RunFailed(
+            raise SessionFailed(
                 f"replay diverges at position {report.divergence}: recorded {report.expected[:160]}; "
                 f"replayed {report.produced[:160]}"
             )

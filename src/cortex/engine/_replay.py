@@ -23,7 +23,7 @@ from cortex.events import (
     ToolExecutionFailed,
     decode_event,
 )
-from cortex.exceptions import ToolFailed, UserError
+from cortex.exceptions import SessionNotFoundError, ToolFailed, UserError
 from cortex.projections import ThreadView, fold, record
 from cortex.store import iter_stream
 from cortex.store.memory import MemoryEventStore
@@ -47,7 +47,7 @@ async def _read(runtime: Runtime, thread_id: str, until_position: int | None) ->
             break
         messages.append(message)
     if not messages:
-        raise UserError(f"no session {thread_id!r}")
+        raise SessionNotFoundError(thread_id)
     return messages
 
 

@@ -7,7 +7,7 @@ from opentelemetry import trace
 
 from cortex.agents import Agent
 from cortex.engine._runtime import Runtime
-from cortex.engine._streams import EventSink, append, event_metadata, load_view
+from cortex.engine._streams import EventSink, agent_stream, append, event_metadata, load_view
 from cortex.events import EventPayload, ToolCall, ToolExecutionCompleted, ToolExecutionFailed, ToolExecutionRequested
 from cortex.exceptions import ConcurrencyError
 from cortex.projections import Decision, ThreadView
@@ -120,4 +120,4 @@ async def _record_results(
             results = [r for r in results if getattr(r, "tool_call_id", None) in awaited]
             if not results:
                 return view
-    raise ConcurrencyError(f"agent:v0-{thread_id}", view.version, None)
+    raise ConcurrencyError(agent_stream(thread_id), view.version, None)
