@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic_ai.messages import (
     ModelRequest,
     ModelResponse,
@@ -111,3 +113,29 @@ def test_local_router_picks_a_tool_only_when_named(tmp_path) -> None:  # type: i
 )
 def test_answer_text_recovers_cut_off_replies(raw: str, answer: str) -> None:
     assert _answer_text(raw) == answer
+
+
+def _fresh(instructions: str, context: list[object]) -> list[object]:
+    from cortex.models import _convert
+
+    _convert._prefixes.clear()
+    return to_model_messages(instructions, context)  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kinds=st.lists(st.sampled_from(["user", "assistant", "result"]), min_size=1, max_size=25),
+    cuts=st.lists(st.integers(min_value=1, max_value=25), max_size=6),
+    instructions=st.sampled_from(["", "be brief"]),
+)
+def test_converting_a_growing_conversation_turn_by_turn_equals_converting_it_at_once(
+    kinds: list[str], cuts: list[int], instructions: str
+) -> None:
+    call = ToolCall(id="c", name="echo", arguments={"text": "x"})
+    made = {"user": lambda i: UserTurn(f"u{i}", i), "result": lambda i: ToolResult("c", "echo", i, False, i)}
+    context = [AssistantTurn(f"a{i}", (call,), i) if k == "assistant" else made[k](i) for i, k in enumerate(kinds)]
+    expected = _fresh(instructions, context)
+    for cut in sorted(cuts):  # earlier, shorter conversions leave their prefixes cached
+        assert to_model_messages(instructions, context[:cut]) == _fresh(instructions, context[:cut])
+        to_model_messages(instructions, context[:cut])
+    assert to_model_messages(instructions, context) == expected

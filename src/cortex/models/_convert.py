@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic_ai.messages import (
@@ -127,26 +128,69 @@ def _message(instructions: str | None, items: tuple[ContextMessage, ...]) -> Mod
     return message
 
 
+@dataclass(slots=True)
+class _Converted:
+    """A conversion of a context prefix, kept so that the next turn converts only what is new."""
+
+    items: list[ContextMessage]
+    messages: list[ModelMessage]
+    tail_start: int
+    """Index in `items` where the last (possibly still growing) group begins."""
+    tail_first: bool
+    """Whether that last group carries the instructions."""
+
+
+_prefixes: OrderedDict[tuple[str, int], _Converted] = OrderedDict()
+_PREFIX_CACHE_SIZE = 1024
+
+
 def to_model_messages(instructions: str, context: Sequence[ContextMessage]) -> list[ModelMessage]:
     """Turn the projected conversation into pydantic-ai request/response messages.
 
     Consecutive user turns and tool results are grouped into one request, as providers require
-    tool results to follow the response that asked for them.
+    tool results to follow the response that asked for them. A conversation only grows, so the
+    conversion of the previous turn is reused and only its last group and the new messages are
+    converted again.
     """
-    messages: list[ModelMessage] = []
+    if not context:
+        return [_message(instructions, ())] if instructions else []
+    key = (instructions, id(context[0]))
+    previous = _prefixes.get(key)
+    start, first, messages = 0, bool(instructions), []
+    if previous is not None and _extends(previous.items, context):
+        start, first = previous.tail_start, previous.tail_first
+        messages = previous.messages[: _group_index(previous)]
     pending: list[ContextMessage] = []
-    first: str | None = instructions or None
-    for item in context:
+    tail_start, tail_first = start, first
+    for index in range(start, len(context)):
+        item = context[index]
         if isinstance(item, AssistantTurn):
             if pending or first:
-                messages.append(_message(first, tuple(pending)))
-                pending, first = [], None
+                messages.append(_message(instructions if first else None, tuple(pending)))
+                pending, first = [], False
             messages.append(_message(None, (item,)))
+            tail_start, tail_first = index + 1, False
         else:
             pending.append(item)
     if pending or first:
-        messages.append(_message(first, tuple(pending)))
-    return messages
+        messages.append(_message(instructions if first else None, tuple(pending)))
+    _prefixes[key] = _Converted(list(context), messages, tail_start, tail_first)
+    _prefixes.move_to_end(key)
+    if len(_prefixes) > _PREFIX_CACHE_SIZE:
+        _prefixes.popitem(last=False)
+    return list(messages)
+
+
+def _extends(items: list[ContextMessage], context: Sequence[ContextMessage]) -> bool:
+    if len(context) < len(items):
+        return False
+    return all(a is b for a, b in zip(items, context, strict=False))
+
+
+def _group_index(converted: _Converted) -> int:
+    """How many of `converted.messages` come before its last (still growing) group."""
+    has_tail = converted.tail_start < len(converted.items) or converted.tail_first
+    return len(converted.messages) - (1 if has_tail else 0)
 
 
 def from_model_response(response: ModelResponse, *, latency_ms: float, fallback_name: str) -> LLMResponseReceived:

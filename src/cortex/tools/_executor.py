@@ -64,13 +64,17 @@ async def execute_tool(item: Tool, arguments: dict[str, Any], context: ToolConte
     kwargs = {name: getattr(validated, name) for name in type(validated).model_fields}
     args = (context,) if item.takes_context else ()
     try:
-        with anyio.fail_after(item.timeout_s):
-            if item.is_async:
-                result = await item.function(*args, **kwargs)
-            elif item.inline:
-                result = item.function(*args, **kwargs)
-            else:
-                result = await anyio.to_thread.run_sync(lambda: item.function(*args, **kwargs), abandon_on_cancel=True)
+        if item.inline and not item.is_async:
+            # Runs on the loop thread without awaiting, so a deadline could never interrupt it.
+            result = item.function(*args, **kwargs)
+        else:
+            with anyio.fail_after(item.timeout_s):
+                if item.is_async:
+                    result = await item.function(*args, **kwargs)
+                else:
+                    result = await anyio.to_thread.run_sync(
+                        lambda: item.function(*args, **kwargs), abandon_on_cancel=True
+                    )
     except ToolFailed as failed:
         return ToolOutcome(False, error=failed.message, reason=failed.reason, elapsed_ms=elapsed())
     except TimeoutError:
