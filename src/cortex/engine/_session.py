@@ -30,6 +30,7 @@ async def start_session(
     thread_id: str | None = None,
     model: str | None = None,
     parent_thread_id: str | None = None,
+    workspace: str | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> str:
     """Start a session (and post its first message); returns the thread id. The loop runs separately.
@@ -48,7 +49,7 @@ async def start_session(
             agent=definition.name,
             agent_version=definition.version,
             parent_thread_id=parent_thread_id,
-            initial_context={"model": model} if model else None,
+            initial_context=_initial_context(model=model, workspace=workspace),
         )
     ]
     if message is not None:
@@ -56,6 +57,12 @@ async def start_session(
     extra = {"agent": definition.name, **(metadata or {})}
     await append(runtime, thread_id, ThreadView(), events, durable=True, metadata=event_metadata(ThreadView(), extra))
     return thread_id
+
+
+def _initial_context(**values: str | None) -> dict[str, Any] | None:
+    """What a session starts with beyond its agent: a model override, the owning workspace."""
+    given = {k: v for k, v in values.items() if v}
+    return given or None
 
 
 def _checked_message(message: str) -> str:

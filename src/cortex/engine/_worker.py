@@ -20,10 +20,10 @@ import structlog
 from cortex.engine._loop import process_thread
 from cortex.engine._runtime import Runtime
 from cortex.engine._streams import AGENT_CATEGORY, agent_stream, append, load_view
-from cortex.events import ErrorOccurred, stream_id
+from cortex.events import ErrorOccurred, Message, stream_id
 from cortex.exceptions import CortexError
 
-__all__ = ["WorkerOptions", "WorkerStats", "position_stream", "run_worker"]
+__all__ = ["WorkerOptions", "WorkerStats", "consume_category", "position_stream", "run_worker", "threads_of"]
 
 log = structlog.get_logger("cortex.worker")
 
@@ -100,7 +100,7 @@ async def run_worker(
     wakeup: Wakeup | None = None,
     stats: WorkerStats | None = None,
 ) -> WorkerStats:
-    """Consume the agent category until cancelled (or, with `once`, until it is drained).
+    """Consume the agent category, running every session with new events, until cancelled.
 
     Args:
         runtime: store and agent definitions.
@@ -110,11 +110,39 @@ async def run_worker(
         stats: counters to update (a caller can watch them while the worker runs).
     """
     stats = stats or WorkerStats()
+
+    async def handle(batch: list[Message]) -> None:
+        for thread_id in threads_of(batch):
+            await _process(runtime, thread_id, stats)
+
+    return await consume_category(runtime, options, handle, once=once, wakeup=wakeup, stats=stats)
+
+
+def threads_of(batch: list[Message]) -> list[str]:
+    """The sessions a batch of agent-category messages touches, in order of first appearance."""
+    return list(dict.fromkeys(tid for m in batch if (tid := stream_id(m.stream_name)) is not None))
+
+
+async def consume_category(
+    runtime: Runtime,
+    options: WorkerOptions,
+    handle: Callable[[list[Message]], Awaitable[None]],
+    *,
+    once: bool = False,
+    wakeup: Wakeup | None = None,
+    stats: WorkerStats | None = None,
+) -> WorkerStats:
+    """Feed batches of the agent category to `handle`, keeping the consumer's position.
+
+    The one loop behind workers, read models and webhook dispatch: each is a consumer with its
+    own name, so each keeps its own position stream and goes on from there after a restart.
+    """
+    stats = stats or WorkerStats()
     position = await _read_position(runtime, options)
     stats.position = position
     unrecorded = 0
     bound = log.bind(consumer=options.consumer, member=options.member, size=options.size)
-    bound.info("worker started", position=position)
+    bound.info("consumer started", position=position)
     while True:
         batch = await runtime.store.read_category(
             AGENT_CATEGORY,
@@ -131,9 +159,7 @@ async def run_worker(
                 return stats
             await (wakeup or anyio.sleep)(options.poll_interval_s)
             continue
-        threads = list(dict.fromkeys(tid for m in batch if (tid := stream_id(m.stream_name)) is not None))
-        for thread_id in threads:
-            await _process(runtime, thread_id, stats)
+        await handle(batch)
         position = batch[-1].global_position
         stats.messages_read += len(batch)
         stats.position = position

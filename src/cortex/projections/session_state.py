@@ -43,9 +43,12 @@ class SessionState:
     agent_version: str = ""
     active_agent: str = ""
     parent_thread_id: str | None = None
+    workspace: str | None = None
+    """The workspace that owns the session (sessions started over HTTP)."""
     status: SessionStatus = "new"
     version: int = -1
     """Position of the last folded event: the `expected_version` of the next write."""
+    started_at: datetime | None = None
     last_activity: datetime | None = None
     last_relevant: LastRelevant = "none"
     user_messages: int = 0
@@ -133,9 +136,9 @@ def _apply_llm(state: SessionState, recorded: Recorded) -> dict[str, Any]:
     return {}
 
 
-def _model_override(initial_context: dict[str, object] | None) -> str | None:
-    model = (initial_context or {}).get("model")
-    return model if isinstance(model, str) and model else None
+def _context_text(initial_context: dict[str, object] | None, key: str) -> str | None:
+    value = (initial_context or {}).get(key)
+    return value if isinstance(value, str) and value else None
 
 
 def apply_session(state: SessionState, recorded: Recorded) -> SessionState:
@@ -153,7 +156,9 @@ def _changes(state: SessionState, recorded: Recorded) -> dict[str, Any]:
                 "agent_version": event.agent_version,
                 "active_agent": event.agent,
                 "parent_thread_id": event.parent_thread_id,
-                "model_override": _model_override(event.initial_context),
+                "model_override": _context_text(event.initial_context, "model"),
+                "workspace": _context_text(event.initial_context, "workspace"),
+                "started_at": recorded.time,
                 "status": "idle",
             }
         case UserMessageAdded():
