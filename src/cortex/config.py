@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cortex.exceptions import ConfigurationError
@@ -33,6 +34,24 @@ class Settings(BaseSettings):
     """Send `openai:` models to this OpenAI-compatible server (LM Studio, Ollama, vLLM, llama.cpp)."""
     files_dir: Path | None = None
     """Root of the built-in file tools; default `<data_dir>/files`."""
+    agents_module: str | None = None
+    """`package.module:attribute` holding the agents to serve (an `AgentRegistry`, a list of `Agent`s,
+    or a function returning either); default: the built-in assistant."""
+
+    env: Literal["development", "production"] = "development"
+    """`production` refuses to serve without `CORTEX_JWT_SECRET`."""
+    jwt_secret: SecretStr | None = None
+    """Signs access and refresh tokens; required in production (development makes one per data dir)."""
+    redis_url: str | None = None
+    """Rate limits and live token chunks shared across processes (in-process without it)."""
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    """Requests per minute per API key or user."""
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """Largest accepted request body."""
+    webhook_max_attempts: int = Field(default=6, ge=1)
+    """Attempts before a webhook delivery is dead-lettered."""
+    webhook_backoff_s: float = Field(default=2.0, ge=0)
+    """Delay before the first retry of a webhook delivery; doubles with every attempt."""
 
     @field_validator("fallback_models", mode="before")
     @classmethod

@@ -94,6 +94,10 @@ class AgentRegistry:
         named = [a for (n, _), a in self._agents.items() if n == "assistant"]
         return named[-1] if named else next(iter(self._agents.values()))
 
+    def agents(self) -> list[Agent]:
+        """Every registered definition, by name then version."""
+        return [self._agents[key] for key in sorted(self._agents)]
+
     def names(self) -> list[str]:
         """Every registered `name@version`."""
         return sorted(f"{n}@{v}" for n, v in self._agents)

@@ -92,9 +92,7 @@ async def authenticate_key(db: AsyncEngine, token: str) -> ApiKey | None:
 
 async def list_keys(db: AsyncEngine, workspace_id: str) -> list[ApiKey]:
     """The workspace's keys, newest first."""
-    query = (
-        sa.select(api_keys).where(api_keys.c.workspace_id == workspace_id).order_by(api_keys.c.created_at.desc())
-    )
+    query = sa.select(api_keys).where(api_keys.c.workspace_id == workspace_id).order_by(api_keys.c.created_at.desc())
     async with db.connect() as conn:
         return [_key(r) for r in (await conn.execute(query)).all()]
 

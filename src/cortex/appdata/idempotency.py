@@ -54,9 +54,7 @@ async def claim(
         return Claimed()
     except sa.exc.IntegrityError:
         pass
-    query = sa.select(idempotency_keys).where(
-        idempotency_keys.c.principal == principal, idempotency_keys.c.key == key
-    )
+    query = sa.select(idempotency_keys).where(idempotency_keys.c.principal == principal, idempotency_keys.c.key == key)
     async with db.connect() as conn:
         row = (await conn.execute(query)).first()
     if row is None:  # released between our insert and this read

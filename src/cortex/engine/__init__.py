@@ -5,7 +5,14 @@ from cortex.engine._replay import INPUT_EVENT_TYPES, ReplayReport, fork, replay,
 from cortex.engine._runtime import Backoff, Runtime, ViewCache
 from cortex.engine._session import approve, deny, post_message, start_session, terminate
 from cortex.engine._streams import AGENT_CATEGORY, agent_stream, load_view
-from cortex.engine._worker import WorkerOptions, WorkerStats, position_stream, run_worker
+from cortex.engine._worker import (
+    WorkerOptions,
+    WorkerStats,
+    consume_category,
+    position_stream,
+    run_worker,
+    threads_of,
+)
 
 __all__ = [
     "AGENT_CATEGORY",
@@ -18,6 +25,7 @@ __all__ = [
     "WorkerStats",
     "agent_stream",
     "approve",
+    "consume_category",
     "deny",
     "fork",
     "load_view",
@@ -29,4 +37,5 @@ __all__ = [
     "run_worker",
     "start_session",
     "terminate",
+    "threads_of",
 ]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import anyio
 from opentelemetry import trace
 from pydantic_ai.models import Model, ModelRequestParameters
+from pydantic_ai.models.function import FunctionModel
 
 from cortex.agents import Agent
 from cortex.engine._context_window import context_digest, context_window
@@ -32,7 +33,10 @@ TextSink = Callable[[str], None]
 
 
 def _streams(model: Model) -> bool:
-    return type(model).request_stream is not Model.request_stream
+    if type(model).request_stream is Model.request_stream:
+        return False
+    # pydantic-ai's FunctionModel overrides streaming but can stream only when given a stream function.
+    return not isinstance(model, FunctionModel) or model.stream_function is not None
 
 
 async def llm_step(

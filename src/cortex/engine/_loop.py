@@ -46,6 +46,12 @@ async def process_thread(
     """
     view = await load_view(runtime, thread_id)
     agent = runtime.agents.get(view.state.agent, view.state.agent_version or None)
+    if on_text is None and runtime.on_text is not None:
+        publish = runtime.on_text
+
+        def on_text(delta: str) -> None:
+            publish(thread_id, delta)
+
     bound = log.bind(thread_id=thread_id, agent=agent.name)
     with tracer.start_as_current_span("process_thread") as span:
         span.set_attributes({"cortex.thread_id": thread_id, "cortex.agent": agent.name})

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cortex.agents import AgentRegistry, default_registry
+from cortex.agents import AgentRegistry, default_registry, load_agents
 from cortex.config import Settings, get_settings
-from cortex.projections import ThreadView
+from cortex.projections import Recorded, ThreadView
 from cortex.store import EventStore, open_store
 
 __all__ = ["Backoff", "Runtime", "ViewCache"]
@@ -76,6 +77,10 @@ class Runtime:
     """Steps one `process_thread` call may take before returning (a safety net, not a policy)."""
     views: ViewCache = field(default_factory=ViewCache)
     rng: random.Random = field(default_factory=random.Random)
+    on_recorded: Callable[[str, Recorded], None] | None = None
+    """Called with every event the engine writes in this process (metrics, live notification)."""
+    on_text: Callable[[str, str], None] | None = None
+    """Called with `(thread_id, text delta)` while a streaming model answers (live token chunks)."""
 
     @classmethod
     async def from_settings(cls, settings: Settings | None = None, *, agents: AgentRegistry | None = None) -> Runtime:
@@ -84,7 +89,7 @@ class Runtime:
         store = await open_store(settings.resolved_database_url)
         return cls(
             store=store,
-            agents=agents or default_registry(Path(settings.resolved_files_dir)),
+            agents=agents or _configured_agents(settings),
             default_model=settings.model,
             fallback_models=tuple(settings.fallback_models),
             openai_base_url=settings.openai_base_url,
@@ -93,3 +98,9 @@ class Runtime:
     async def close(self) -> None:
         """Close the store."""
         await self.store.close()
+
+
+def _configured_agents(settings: Settings) -> AgentRegistry:
+    if settings.agents_module:
+        return load_agents(settings.agents_module)
+    return default_registry(Path(settings.resolved_files_dir))

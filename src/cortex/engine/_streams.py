@@ -71,5 +71,7 @@ async def append(
         view = apply(view, recorded)
         if on_event is not None:
             on_event(recorded)
+        if runtime.on_recorded is not None:
+            runtime.on_recorded(thread_id, recorded)
     runtime.views.put(thread_id, view)
     return view
