@@ -83,11 +83,15 @@ async def start_background(state: AppState, group: TaskGroup, *, worker: bool) -
             )
         )
 
+    # App-table work is shielded: a statement cancelled half-way leaves aiosqlite's connection
+    # unable to close, so shutdown lets a round finish (milliseconds) instead.
     async def sessions(batch: list[Message]) -> None:
-        await update_sessions(runtime, state.db, batch)
+        with anyio.CancelScope(shield=True):
+            await update_sessions(runtime, state.db, batch)
 
     async def dispatch(batch: list[Message]) -> None:
-        await enqueue_for_batch(runtime, state.db, batch)
+        with anyio.CancelScope(shield=True):
+            await enqueue_for_batch(runtime, state.db, batch)
 
     for consumer, handle in (("sessions", sessions), ("webhooks", dispatch)):
         group.start_soon(_consume, runtime, WorkerOptions(consumer=consumer, poll_interval_s=poll), handle, state)

@@ -17,9 +17,9 @@ import anyio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from cortex.api_models import EventOut
 from cortex.engine import agent_stream, load_view
 from cortex.events import Message
-from cortex.server._schemas import EventOut
 from cortex.server._state import AppState
 
 __all__ = ["SessionStream", "event_out", "format_sse"]

@@ -92,8 +92,10 @@ def create_app(
             run_worker = worker if worker is not None else not settings.resolved_database_url.startswith("postgres")
             async with anyio.create_task_group() as group:
                 await start_background(state, group, worker=run_worker)
-                yield
-                group.cancel_scope.cancel()
+                try:
+                    yield
+                finally:
+                    group.cancel_scope.cancel()
         finally:
             for closable in (limiter, chunks):
                 close = getattr(closable, "close", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import anyio
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,7 +25,8 @@ async def deliver_due(
     db: AsyncEngine, client: httpx.AsyncClient, *, max_attempts: int, backoff_s: float, limit: int = 50
 ) -> int:
     """Attempt every due delivery once; returns how many were attempted."""
-    due = await webhooks.due_deliveries(db, limit)
+    with anyio.CancelScope(shield=True):  # see cortex.server._background: app-table work finishes
+        due = await webhooks.due_deliveries(db, limit)
     for delivery, hook in due:
         body = delivery.body.encode()
         headers = {
@@ -44,7 +46,8 @@ async def deliver_due(
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         retry_in = None if error is None else retry_delay(delivery.attempts + 1, max_attempts, backoff_s)
-        await webhooks.record_attempt(
-            db, delivery, ok=error is None, status_code=status, error=error, retry_in=retry_in
-        )
+        with anyio.CancelScope(shield=True):
+            await webhooks.record_attempt(
+                db, delivery, ok=error is None, status_code=status, error=error, retry_in=retry_in
+            )
     return len(due)

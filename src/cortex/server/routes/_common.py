@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
-from cortex.server._schemas import ErrorBody
+from cortex.api_models import ErrorBody
 from cortex.server._security import Access, Principal, current_principal, workspace_access
 from cortex.server._state import AppState, app_state
 

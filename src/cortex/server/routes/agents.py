@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 
 from cortex.agents import Agent
+from cortex.api_models import AgentOut
 from cortex.exceptions import UnknownAgentError
 from cortex.models import describe_model
 from cortex.server._errors import ApiError
-from cortex.server._schemas import AgentOut
 from cortex.server.routes._common import ERRORS, CanRead, State
 
 router = APIRouter(tags=["agents"], responses=ERRORS)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from cortex.api_models import LoginRequest, RefreshRequest, TokensOut, UserCreate, UserOut
 from cortex.appdata import accounts
 from cortex.auth import TokenPair, verify_password
 from cortex.exceptions import UserError
 from cortex.server._errors import ApiError
-from cortex.server._schemas import LoginRequest, RefreshRequest, TokensOut, UserCreate, UserOut
 from cortex.server.routes._common import ERRORS, Caller, State
 
 router = APIRouter(tags=["auth"], responses=ERRORS)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path
 
+from cortex.api_models import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from cortex.appdata import api_keys
 from cortex.appdata._ids import utcnow
 from cortex.server._errors import ApiError
-from cortex.server._schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from cortex.server.routes._common import ERRORS, CanAdmin, CanRead, State
 
 router = APIRouter(tags=["api keys"], responses=ERRORS)

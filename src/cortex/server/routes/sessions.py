@@ -6,11 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query
 
-from cortex.appdata import sessions as read_model
-from cortex.engine import agent_stream, approve, deny, fork, load_view, post_message, start_session, terminate
-from cortex.projections import ThreadView
-from cortex.server._errors import ApiError
-from cortex.server._schemas import (
+from cortex.api_models import (
     ApprovalDecision,
     EventOut,
     EventsPage,
@@ -22,6 +18,10 @@ from cortex.server._schemas import (
     SessionStateOut,
     TerminateRequest,
 )
+from cortex.appdata import sessions as read_model
+from cortex.engine import agent_stream, approve, deny, fork, load_view, post_message, start_session, terminate
+from cortex.projections import ThreadView
+from cortex.server._errors import ApiError
 from cortex.server._sse import SessionStream, event_out
 from cortex.server._state import AppState
 from cortex.server.routes._common import ERRORS, CanRead, CanWrite, State
@@ -146,6 +146,7 @@ async def list_events(
 @router.get(
     "/workspaces/{workspace_id}/sessions/{session_id}/stream",
     response_class=SessionStream,
+    status_code=200,
     responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}},
 )
 async def stream_session(

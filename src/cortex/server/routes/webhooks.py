@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
+from cortex.api_models import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut
 from cortex.appdata import webhooks
 from cortex.server._errors import ApiError
-from cortex.server._schemas import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut
 from cortex.server.routes._common import ERRORS, CanAdmin, CanRead, State
 
 router = APIRouter(tags=["webhooks"], responses=ERRORS)

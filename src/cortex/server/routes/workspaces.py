@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Response
 
+from cortex.api_models import MemberAdd, MemberOut, WorkspaceCreate, WorkspaceOut
 from cortex.appdata import accounts
 from cortex.server._errors import ApiError
-from cortex.server._schemas import MemberAdd, MemberOut, WorkspaceCreate, WorkspaceOut
 from cortex.server.routes._common import ERRORS, Caller, CanAdmin, CanRead, State
 
 router = APIRouter(tags=["workspaces"], responses=ERRORS)

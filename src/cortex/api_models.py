@@ -1,4 +1,4 @@
-"""Request and response bodies: the OpenAPI contract the client and the web page use."""
+"""The HTTP contract: request and response bodies shared by the server, the client and the OpenAPI schema."""
 
 from __future__ import annotations
 
