@@ -26,7 +26,7 @@ class ChunkBus(Protocol):
         """Send a delta to the session's current subscribers (never blocks, may drop)."""
         ...
 
-    def subscribe(self, thread_id: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[str]]:
+    def subscribe(self, thread_id: str) -> contextlib.AbstractAsyncContextManager[MemoryObjectReceiveStream[str]]:
         """Receive the session's deltas while the context is open."""
         ...
 
@@ -44,23 +44,18 @@ class LocalChunkBus:
                 stream.send_nowait(text)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, thread_id: str) -> AsyncIterator[AsyncIterator[str]]:
+    async def subscribe(self, thread_id: str) -> AsyncIterator[MemoryObjectReceiveStream[str]]:
         """Receive the session's deltas."""
         send, receive = anyio.create_memory_object_stream[str](1000)
         self._subscribers[thread_id].add(send)
         try:
-            yield _iterate(receive)
+            yield receive
         finally:
             self._subscribers[thread_id].discard(send)
             if not self._subscribers[thread_id]:
                 del self._subscribers[thread_id]
             send.close()
             receive.close()
-
-
-async def _iterate(receive: MemoryObjectReceiveStream[str]) -> AsyncIterator[str]:
-    async for item in receive:
-        yield item
 
 
 class RedisChunkBus:
@@ -89,13 +84,20 @@ class RedisChunkBus:
                 await self._redis.publish(f"cortex:chunks:{thread_id}", json.dumps(text))
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, thread_id: str) -> AsyncIterator[AsyncIterator[str]]:
+    async def subscribe(self, thread_id: str) -> AsyncIterator[MemoryObjectReceiveStream[str]]:
         """Receive the session's deltas from any process."""
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(f"cortex:chunks:{thread_id}")
+        send, receive = anyio.create_memory_object_stream[str](1000)
         try:
-            yield _from_pubsub(pubsub)
+            async with anyio.create_task_group() as group:
+                group.start_soon(_forward, pubsub, send)
+                try:
+                    yield receive
+                finally:
+                    group.cancel_scope.cancel()
         finally:
+            receive.close()
             await pubsub.unsubscribe()
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
@@ -104,7 +106,9 @@ class RedisChunkBus:
         await self._redis.aclose()
 
 
-async def _from_pubsub(pubsub: object) -> AsyncIterator[str]:
-    async for message in pubsub.listen():  # type: ignore[attr-defined]
-        if message.get("type") == "message":
-            yield json.loads(message["data"])
+async def _forward(pubsub: object, send: MemoryObjectSendStream[str]) -> None:
+    async with send:
+        async for message in pubsub.listen():  # type: ignore[attr-defined]
+            if message.get("type") == "message":
+                with contextlib.suppress(anyio.WouldBlock):
+                    send.send_nowait(json.loads(message["data"]))

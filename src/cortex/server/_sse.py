@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -66,23 +67,56 @@ Emit = Callable[[str], Awaitable[None]]
 
 
 async def _events(state: AppState, thread_id: str, position: int, until: Until, emit: Emit) -> None:
+    """Stored events and token chunks, in order.
+
+    Chunks published before an event is stored are sent before it (within one process; across
+    processes through Redis the order is best effort).
+    """
     stream = agent_stream(thread_id)
-    while True:
-        batch = await state.runtime.store.read_stream(stream, position + 1, 200)
-        for message in batch:
-            await emit(format_sse(event_out(message).model_dump_json(), event=message.type, id=message.position))
-            position = message.position
-        if batch:
-            continue
-        if await _finished(state, thread_id, until, position):
-            return
-        await state.written.wait(state.sse_poll_s)
+    async with state.chunks.subscribe(thread_id) as chunks:
+        while True:
+            while True:
+                try:
+                    text = chunks.receive_nowait()
+                except (anyio.WouldBlock, anyio.EndOfStream):
+                    break
+                await emit(_chunk_frame(text))
+            batch = await state.runtime.store.read_stream(stream, position + 1, 200)
+            for message in batch:
+                await emit(format_sse(event_out(message).model_dump_json(), event=message.type, id=message.position))
+                position = message.position
+            if batch:
+                continue
+            if await _finished(state, thread_id, until, position):
+                return
+            arrived = await _next_chunk_or_write(state, chunks)
+            if arrived is not None:
+                await emit(_chunk_frame(arrived))
 
 
-async def _chunks(state: AppState, thread_id: str, emit: Emit) -> None:
-    async with state.chunks.subscribe(thread_id) as deltas:
-        async for text in deltas:
-            await emit(format_sse(json.dumps({"text": text}), event="chunk"))
+def _chunk_frame(text: str) -> str:
+    return format_sse(json.dumps({"text": text}), event="chunk")
+
+
+async def _next_chunk_or_write(state: AppState, chunks: MemoryObjectReceiveStream[str]) -> str | None:
+    """Wait for a token chunk (returned) or a sign that events were written (None)."""
+    received: list[str] = []
+    async with anyio.create_task_group() as group:
+
+        async def chunk() -> None:
+            try:
+                received.append(await chunks.receive())
+            except anyio.EndOfStream:
+                await anyio.sleep_forever()
+            group.cancel_scope.cancel()
+
+        async def written() -> None:
+            await state.written.wait(state.sse_poll_s)
+            group.cancel_scope.cancel()
+
+        group.start_soon(chunk)
+        group.start_soon(written)
+    return received[0] if received else None
 
 
 class SessionStream(Response):
@@ -92,6 +126,7 @@ class SessionStream(Response):
 
     def __init__(self, state: AppState, thread_id: str, after: int, until: Until) -> None:
         super().__init__(headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]  # a stream has no length
         self._state, self._thread_id, self._after, self._until = state, thread_id, after, until
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,7 +157,6 @@ class SessionStream(Response):
                     pass
                 group.cancel_scope.cancel()
 
-            group.start_soon(_chunks, state, self._thread_id, emit)
             group.start_soon(heartbeat)
             group.start_soon(watch_disconnect)
             group.start_soon(events)
