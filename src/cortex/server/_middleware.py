@@ -47,11 +47,18 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
+            path = _route_template(scope)
             metrics = self.metrics
             metrics.http_requests.labels(method=scope["method"], route=path, status=str(status[0])).inc()
             metrics.http_latency.labels(method=scope["method"], route=path).observe(time.perf_counter() - start)
+
+
+def _route_template(scope: Scope) -> str:
+    """The route's template (`/api/v1/workspaces/{workspace_id}`), so metrics stay low-cardinality."""
+    if scope.get("route") is None:
+        return "unmatched"
+    names = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
+    return "/".join(f"{{{names[part]}}}" if part in names else part for part in scope["path"].split("/"))
 
 
 class _TooLarge(Exception):
