@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from cortex.appdata._ids import utcnow
@@ -20,7 +22,16 @@ from cortex.appdata._tables import sessions
 from cortex.exceptions import UserError
 from cortex.projections import ThreadView
 
-__all__ = ["SessionRow", "SessionsPage", "get_session_row", "list_sessions", "row_of", "upsert_sessions"]
+__all__ = [
+    "SessionRow",
+    "SessionsPage",
+    "clear_sessions",
+    "count_sessions",
+    "get_session_row",
+    "list_sessions",
+    "row_of",
+    "upsert_sessions",
+]
 
 
 @dataclass(frozen=True)
@@ -80,17 +91,17 @@ async def upsert_sessions(db: AsyncEngine, rows: list[dict[str, Any]]) -> None:
 
 
 async def _upsert(conn: AsyncConnection, row: dict[str, Any]) -> None:
-    changes = {k: v for k, v in row.items() if k not in ("thread_id", "created_at")}
-    updated = await conn.execute(
-        sessions.update()
-        .where(sessions.c.thread_id == row["thread_id"], sessions.c.version <= row["version"])
-        .values(**changes)
+    """One atomic statement (`ON CONFLICT … DO UPDATE … WHERE newer`): the API and the projector race."""
+    insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(sessions).values(**row)
+    changes = {k: statement.excluded[k] for k in row if k not in ("thread_id", "created_at")}
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[sessions.c.thread_id],
+            set_=changes,
+            where=sessions.c.version <= statement.excluded.version,
+        )
     )
-    if updated.rowcount:
-        return
-    exists = await conn.scalar(sa.select(sessions.c.thread_id).where(sessions.c.thread_id == row["thread_id"]))
-    if exists is None:
-        await conn.execute(sessions.insert().values(**row))
 
 
 def _row(r: sa.Row[tuple[object, ...]]) -> SessionRow:
@@ -147,3 +158,16 @@ async def list_sessions(
     more = len(rows) > limit
     rows = rows[:limit]
     return SessionsPage(rows, _encode_cursor(rows[-1]) if more and rows else None)
+
+
+async def clear_sessions(db: AsyncEngine) -> None:
+    """Delete every row (before a rebuild)."""
+    async with db.begin() as conn:
+        await conn.execute(sessions.delete())
+
+
+async def count_sessions(db: AsyncEngine) -> int:
+    """How many sessions the read model holds."""
+    async with db.connect() as conn:
+        value = await conn.scalar(sa.select(sa.func.count()).select_from(sessions))
+    return int(value or 0)

@@ -12,14 +12,14 @@ from typing import Annotated
 import typer
 
 import cortex
-from cortex.cli import _events, _sessions
+from cortex.cli import _events, _server, _sessions
 from cortex.cli._common import app, console, err_console, run_sync, state
 from cortex.exceptions import CortexError, UserError
 from cortex.observability import configure_logging
 
 __all__ = ["app", "main", "run_sync"]
 
-_COMMANDS = (_events, _sessions)  # importing them registers their commands on `app`
+_COMMANDS = (_events, _server, _sessions)  # importing them registers their commands on `app`
 
 
 def _version_callback(value: bool) -> None:

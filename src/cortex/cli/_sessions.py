@@ -408,10 +408,21 @@ def worker_command(
     options = WorkerOptions(consumer=consumer, member=member, size=size, poll_interval_s=poll_interval)
 
     async def work(runtime: Runtime) -> None:
+        from cortex.server._chunks import RedisChunkBus
+
         wakeup = await runtime.store.listen() if isinstance(runtime.store, MessageDBEventStore) else None
         where = "all sessions" if size is None else f"member {member} of {size}"
         err_console.print(f"[dim]worker {consumer}: {where}; Ctrl-C to stop[/dim]")
-        stats = await run_worker(runtime, options, once=once, wakeup=wakeup)
+        redis_url = get_settings().redis_url
+        chunks = RedisChunkBus(redis_url) if redis_url else None  # live tokens for `cortex serve`'s streams
+        async with anyio.create_task_group() as group:
+            if chunks is not None:
+                runtime.on_text = chunks.publish
+                group.start_soon(chunks.run_publisher)
+            stats = await run_worker(runtime, options, once=once, wakeup=wakeup)
+            group.cancel_scope.cancel()
+        if chunks is not None:
+            await chunks.close()
         err_console.print(f"[dim]read {stats.messages_read} events, ran {stats.threads_processed} session steps[/dim]")
 
     try:

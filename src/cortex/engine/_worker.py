@@ -42,6 +42,8 @@ class WorkerOptions:
     poll_interval_s: float = 0.5
     position_every: int = 20
     """Record the read position after this many messages (and whenever the worker goes idle)."""
+    keep_position: bool = True
+    """False: start from the beginning and record nothing (a one-off rebuild)."""
 
 
 @dataclass
@@ -61,11 +63,15 @@ def position_stream(options: WorkerOptions) -> str:
 
 
 async def _read_position(runtime: Runtime, options: WorkerOptions) -> int:
+    if not options.keep_position:
+        return 0
     last = await runtime.store.last_message(position_stream(options))
     return int(last.data["position"]) if last is not None else 0
 
 
 async def _record_position(runtime: Runtime, options: WorkerOptions, position: int) -> None:
+    if not options.keep_position:
+        return
     await runtime.store.write(position_stream(options), "Read", {"position": position}, durable=False)
 
 
