@@ -40,7 +40,7 @@ async def test_reconnecting_with_last_event_id_continues_with_no_gap_and_no_dupl
         assert [e.type for e in stored][-1] == "LLMResponseReceived"
         positions = [e.position for e in stored]
         assert positions == list(range(len(stored)))
-        headers = {"Authorization": client._headers()["Authorization"]}  # noqa: SLF001
+        headers = {"Authorization": client._headers()["Authorization"]}
         url = f"{live_server.url}/api/v1/workspaces/{ws}/sessions/{session.id}/stream"
         async with httpx.AsyncClient(timeout=10) as http:
             for k in range(1, len(stored)):
@@ -81,7 +81,7 @@ async def test_a_bad_last_event_id_is_a_clear_error(live_server: LiveServer) -> 
     async with client:
         session = await client.create_session(ws, "1+1", agent="calc")
         url = f"{live_server.url}/api/v1/workspaces/{ws}/sessions/{session.id}/stream"
-        headers = {"Authorization": client._headers()["Authorization"], "Last-Event-ID": "yesterday"}  # noqa: SLF001
+        headers = {"Authorization": client._headers()["Authorization"], "Last-Event-ID": "yesterday"}
         async with httpx.AsyncClient() as http:
             answer = await http.get(url, headers=headers)
         assert answer.status_code == 422

@@ -27,6 +27,17 @@ from cortex.server._state import AppState
 from cortex.server.routes._common import ERRORS, CanRead, CanWrite, State
 
 router = APIRouter(tags=["sessions"], responses=ERRORS)
+SSE_FRAME = {
+    "type": "object",
+    "description": "One frame: a stored event (`id` = its position, `event` = its type, `data` = an EventOut "
+    'as JSON) or a token chunk (`event: chunk`, no id, `data` = {"text": …}).',
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "event": {"type": "string"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+    "required": ["data"],
+}
 SessionId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_]+$")]
 
 
@@ -147,7 +158,13 @@ async def list_events(
     "/workspaces/{workspace_id}/sessions/{session_id}/stream",
     response_class=SessionStream,
     status_code=200,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}},
+    responses={
+        200: {"content": {"text/event-stream": {"schema": SSE_FRAME}}, "description": "Server-sent events"},
+        **{
+            status: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+            for status in ERRORS
+        },
+    },
 )
 async def stream_session(
     session_id: SessionId,
