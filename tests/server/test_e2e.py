@@ -36,25 +36,27 @@ async def test_serve_and_two_workers_finish_every_session_exactly_once_despite_a
                     await client.create_session(ws, f"compute {n}*{n}", agent="slow-calc") for n in range(SESSIONS)
                 ]
                 answers: dict[str, str] = {}
+                first_answer, all_answered = anyio.Event(), anyio.Event()
 
                 async def follow(session_id: str) -> None:
                     async for item in client.stream(ws, session_id, until="idle"):
                         if item.event and item.event.type == "LLMResponseReceived" and item.event.data["text"]:
                             answers[session_id] = item.event.data["text"]
+                            first_answer.set()
+                            if len(answers) == SESSIONS:
+                                all_answered.set()
 
                 async with anyio.create_task_group() as group:
                     for session in created:
                         group.start_soon(follow, session.id)
                     # Kill member 0 as soon as some session is answered (others are mid-run), then restart it.
                     with anyio.fail_after(60):
-                        while not answers:
-                            await anyio.sleep(0.05)
+                        await first_answer.wait()
                     stop(workers[0], kill=True)
                     assert len(answers) < SESSIONS, "the kill must happen mid-run"
                     restarted = start(["worker", "--member", "0", "--size", "2"], env, log)
                     with anyio.fail_after(120):
-                        while len(answers) < SESSIONS:
-                            await anyio.sleep(0.1)
+                        await all_answered.wait()
                 for n, session in enumerate(created):
                     assert answers[session.id] == f"The answer is {n * n}.", log.read_text()[-2000:]
                     events = (await client.events(ws, session.id, limit=1000)).items

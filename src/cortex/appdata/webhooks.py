@@ -16,6 +16,7 @@ from cortex.appdata._tables import webhook_deliveries, webhooks
 __all__ = [
     "Delivery",
     "Webhook",
+    "any_webhooks",
     "create_webhook",
     "delete_webhook",
     "due_deliveries",
@@ -93,6 +94,12 @@ async def list_webhooks(db: AsyncEngine, workspace_id: str) -> list[Webhook]:
     query = sa.select(webhooks).where(webhooks.c.workspace_id == workspace_id).order_by(webhooks.c.created_at)
     async with db.connect() as conn:
         return [_webhook(r) for r in (await conn.execute(query)).all()]
+
+
+async def any_webhooks(db: AsyncEngine) -> bool:
+    """Whether any workspace has a subscription."""
+    async with db.connect() as conn:
+        return await conn.scalar(sa.select(webhooks.c.id).limit(1)) is not None
 
 
 async def webhooks_for(db: AsyncEngine, workspace_ids: Sequence[str]) -> list[Webhook]:

@@ -58,7 +58,7 @@ async def _deliver_webhooks(state: AppState) -> None:
                 log.warning("webhook delivery round failed", error=str(exc))
                 attempted = 0
             if not attempted:
-                await state.written.wait(0.5)
+                await anyio.sleep(state.webhook_poll_s)
 
 
 async def _consume(

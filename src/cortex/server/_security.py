@@ -7,6 +7,7 @@ that does not exist: its existence is not disclosed.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -71,8 +72,19 @@ async def authenticate(request: Request, state: AppState) -> Principal | None:
             return None
         return Principal(user.id, False, key.id, key.workspace_id, key.scopes)
     user_id = state.signer.user_of(token, "access")
-    user = await accounts.get_user(state.db, user_id) if user_id else None
-    return Principal(user.id, user.is_admin) if user else None
+    if user_id is None:
+        return None
+    cached = state.token_users.get(user_id)
+    if cached is not None and cached[0] > time.monotonic():
+        known: Principal = cached[1]
+        return known
+    user = await accounts.get_user(state.db, user_id)
+    principal = Principal(user.id, user.is_admin) if user else None
+    if principal is not None:
+        # The token is signed; the lookup only confirms the user still exists. Keys are never cached:
+        # a revoked key must fail at once.
+        state.token_users[user_id] = (time.monotonic() + 5.0, principal)
+    return principal
 
 
 async def current_principal(

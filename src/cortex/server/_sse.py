@@ -89,7 +89,7 @@ async def _events(state: AppState, thread_id: str, position: int, until: Until, 
                 continue
             if await _finished(state, thread_id, until, position):
                 return
-            arrived = await _next_chunk_or_write(state, chunks)
+            arrived = await _next_chunk_or_write(state, thread_id, chunks)
             if arrived is not None:
                 await emit(_chunk_frame(arrived))
 
@@ -98,7 +98,7 @@ def _chunk_frame(text: str) -> str:
     return format_sse(json.dumps({"text": text}), event="chunk")
 
 
-async def _next_chunk_or_write(state: AppState, chunks: MemoryObjectReceiveStream[str]) -> str | None:
+async def _next_chunk_or_write(state: AppState, thread_id: str, chunks: MemoryObjectReceiveStream[str]) -> str | None:
     """Wait for a token chunk (returned) or a sign that events were written (None)."""
     received: list[str] = []
     async with anyio.create_task_group() as group:
@@ -111,7 +111,7 @@ async def _next_chunk_or_write(state: AppState, chunks: MemoryObjectReceiveStrea
             group.cancel_scope.cancel()
 
         async def written() -> None:
-            await state.written.wait(state.sse_poll_s)
+            await state.written.wait(state.sse_poll_s, thread_id)
             group.cancel_scope.cancel()
 
         group.start_soon(chunk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,6 +34,10 @@ class AppState:
     """Notified whenever events may have been written (here, or by another process via NOTIFY)."""
     sse_heartbeat_s: float = 15.0
     sse_poll_s: float = 1.0
+    token_users: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    """Users confirmed for access tokens recently: user id → (valid until, principal)."""
+    webhook_poll_s: float = 0.25
+    """How often due webhook deliveries are looked for."""
 
 
 def app_state(request: Request) -> AppState:

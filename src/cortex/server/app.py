@@ -83,7 +83,7 @@ def create_app(
 
         def on_recorded(thread_id: str, recorded: object) -> None:
             metrics.observe_event(thread_id, recorded)  # type: ignore[arg-type]
-            state.written.notify()
+            state.written.notify(thread_id)
 
         runtime.on_recorded = on_recorded
         runtime.on_text = chunks.publish

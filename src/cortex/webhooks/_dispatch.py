@@ -31,6 +31,8 @@ def payload_of(message: Message, thread_id: str, workspace_id: str) -> str:
 
 async def enqueue_for_batch(runtime: Runtime, db: AsyncEngine, batch: list[Message]) -> int:
     """Queue a delivery per (event, subscribed webhook) of a batch of the agent category."""
+    if not await webhooks.any_webhooks(db):
+        return 0  # the common case: nothing to look up per session
     owners: dict[str, str | None] = {}
     for message in batch:
         thread_id = stream_id(message.stream_name)

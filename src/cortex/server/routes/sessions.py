@@ -89,7 +89,7 @@ async def _owned(state: AppState, workspace_id: str, session_id: str) -> None:
 async def _written(state: AppState, view: ThreadView) -> None:
     """After a command: update the read model and wake whoever runs or streams sessions."""
     await read_model.upsert_sessions(state.db, [read_model.row_of(view)])
-    state.written.notify()
+    state.written.notify(view.state.thread_id)
 
 
 @router.post("/workspaces/{workspace_id}/sessions", response_model=SessionStateOut, status_code=201)
