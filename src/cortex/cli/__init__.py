@@ -14,6 +14,7 @@ import typer
 import cortex
 from cortex.cli import _events, _server, _sessions
 from cortex.cli._common import app, console, err_console, run_sync, state
+from cortex.config import get_settings
 from cortex.exceptions import CortexError, UserError
 from cortex.observability import configure_logging
 
@@ -36,6 +37,7 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     state["debug"] = debug
+    get_settings.cache_clear()  # each invocation reads the environment afresh
     configure_logging("DEBUG" if debug else "WARNING")
 
 

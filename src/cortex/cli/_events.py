@@ -18,7 +18,7 @@ from cortex.store.messagedb import redact_url
 
 __all__ = ["db_app", "events_app", "message_row", "print_messages"]
 
-db_app = typer.Typer(help="Create and inspect the database.", no_args_is_help=True)
+db_app = typer.Typer(help="Create and inspect the database (event store and app tables).", no_args_is_help=True)
 events_app = typer.Typer(help="Read and write raw events.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")

@@ -7,15 +7,14 @@ from typing import Annotated
 import typer
 
 from cortex.cli._common import DatabaseOption, app, console, err_console, run_sync
+from cortex.cli._events import db_app
 from cortex.config import Settings, get_settings
 
 __all__ = ["projections_app", "users_app"]
 
 users_app = typer.Typer(help="Manage users of the HTTP API.", no_args_is_help=True)
-db_app = typer.Typer(help="The app tables (users, keys, webhooks, read models).", no_args_is_help=True)
 projections_app = typer.Typer(help="Read models derived from the event streams.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-app.add_typer(db_app, name="db")
 app.add_typer(projections_app, name="projections")
 
 
@@ -69,18 +68,18 @@ def users_create(
     secret = password if password is not None else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     settings = _settings(database_url)
 
-    async def create() -> tuple[str, str | None]:
+    async def create() -> tuple[str, str, str | None]:
         db = open_app_db(settings.resolved_database_url)
         try:
             await migrate(db)
             user = await accounts.create_user(db, email, secret, admin=admin)
             made = await accounts.create_workspace(db, workspace, user.id) if workspace else None
-            return user.id, made.id if made else None
+            return user.id, user.email, made.id if made else None
         finally:
             await db.dispose()
 
-    user_id, workspace_id = run_sync(create)
-    console.print(f"created user {email} ({user_id}){' as admin' if admin else ''}", highlight=False)
+    user_id, stored_email, workspace_id = run_sync(create)
+    console.print(f"created user {stored_email} ({user_id}){' as admin' if admin else ''}", highlight=False)
     if workspace_id:
         console.print(f"created workspace {workspace!r} ({workspace_id})", highlight=False)
 
