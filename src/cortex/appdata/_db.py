@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from cortex.exceptions import ConfigurationError, StoreUnavailableError
+from cortex.store import sqlite_path
 
 __all__ = ["SCHEMA", "migrate", "open_app_db", "sqlalchemy_url"]
 
@@ -48,6 +49,7 @@ def open_app_db(database_url: str) -> AsyncEngine:
     else:
         # Waits for another connection's write lock instead of failing at once.
         kwargs["connect_args"] = {"timeout": 30}
+        sqlite_path(database_url).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -5,7 +5,7 @@ Adapters are imported lazily so that `import cortex.store` never needs psycopg.
 
 from typing import TYPE_CHECKING, Any
 
-from cortex.store._factory import open_store
+from cortex.store._factory import open_store, sqlite_path
 from cortex.store._groups import consumer_group_member_of, hash_64
 from cortex.store._port import EventStore, iter_category, iter_stream
 
@@ -24,6 +24,7 @@ __all__ = [
     "iter_category",
     "iter_stream",
     "open_store",
+    "sqlite_path",
 ]
 
 _LAZY = {

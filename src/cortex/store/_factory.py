@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cortex.exceptions import ConfigurationError
 from cortex.store._port import EventStore
 
-__all__ = ["open_store"]
+__all__ = ["open_store", "sqlite_path"]
+
+
+def sqlite_path(url: str) -> Path:
+    """The file a `sqlite:///relative` or `sqlite:////absolute` URL names.
+
+    Raises:
+        ConfigurationError: the URL names no file.
+    """
+    path = url.removeprefix("sqlite://").removeprefix("/")
+    if not path:
+        raise ConfigurationError(f"database URL {url!r} names no file: use sqlite:///path/to/cortex.db")
+    return Path(path)
 
 
 async def open_store(url: str | None = None) -> EventStore:
@@ -21,10 +35,7 @@ async def open_store(url: str | None = None) -> EventStore:
     if url.startswith("sqlite://"):
         from cortex.store.sqlite import SQLiteEventStore
 
-        path = url.removeprefix("sqlite://").removeprefix("/")
-        if not path:
-            raise ConfigurationError(f"database URL {url!r} names no file: use sqlite:///path/to/cortex.db")
-        return SQLiteEventStore(path)
+        return SQLiteEventStore(sqlite_path(url))
     if url.startswith(("postgresql://", "postgres://")):
         from cortex.store.messagedb import MessageDBEventStore
 
