@@ -163,7 +163,7 @@ class TerminateRequest(_In):
 class ForkRequest(_In):
     """Copy a session up to a position into a new one, optionally with another model."""
 
-    at_position: int = Field(ge=0)
+    at_position: int = Field(ge=0, le=2**53)
     model: str | None = Field(default=None, max_length=500)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,6 +22,8 @@ from cortex.exceptions import (
 )
 
 __all__ = ["ApiError", "error_body", "install_error_handlers"]
+
+log = structlog.get_logger("cortex.server")
 
 _CODES = {
     400: "bad_request",
@@ -109,6 +112,11 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, CortexError)
         return _answer(from_cortex_error(exc))
 
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", error=f"{type(exc).__name__}: {exc}", exc_info=exc)
+        return _answer(ApiError(500, "internal error; the server log has the details"))
+
+    app.add_exception_handler(Exception, unexpected)
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)

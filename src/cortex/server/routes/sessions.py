@@ -27,6 +27,7 @@ from cortex.server._state import AppState
 from cortex.server.routes._common import ERRORS, CanRead, CanWrite, State
 
 router = APIRouter(tags=["sessions"], responses=ERRORS)
+MAX_POSITION = 2**53  # positions are stored as 64-bit integers; JSON clients see exact integers up to 2**53
 SSE_FRAME = {
     "type": "object",
     "description": "One frame: a stored event (`id` = its position, `event` = its type, `data` = an EventOut "
@@ -144,7 +145,7 @@ async def list_events(
     session_id: SessionId,
     access: CanRead,
     state: State,
-    after: Annotated[int, Query(ge=-1, description="return events after this position")] = -1,
+    after: Annotated[int, Query(ge=-1, le=MAX_POSITION, description="return events after this position")] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventsPage:
     """Stored events in stream order, one page at a time."""
@@ -171,7 +172,7 @@ async def stream_session(
     access: CanRead,
     state: State,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
-    after: Annotated[int | None, Query(ge=-1, description="start after this position")] = None,
+    after: Annotated[int | None, Query(ge=-1, le=MAX_POSITION, description="start after this position")] = None,
     until: Annotated[
         Literal["never", "idle", "completed"],
         Query(description="close once the session waits for input (idle) or has ended (completed)"),
@@ -189,8 +190,8 @@ async def stream_session(
             start = int(last_event_id)
         except ValueError as exc:
             raise ApiError(422, "Last-Event-ID must be an event position (an integer)") from exc
-        if start < -1:
-            raise ApiError(422, "Last-Event-ID must be -1 or more")
+        if not -1 <= start <= MAX_POSITION:
+            raise ApiError(422, f"Last-Event-ID must be between -1 and {MAX_POSITION}")
     return SessionStream(state, session_id, start, until)
 
 
