@@ -96,6 +96,7 @@ def free_port() -> int:
 class LiveServer:
     url: str
     settings: Settings
+    app: FastAPI
 
 
 @pytest.fixture
@@ -103,9 +104,8 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     """The app under uvicorn in a thread (its own event loop), with the test agents."""
     settings = make_settings(tmp_path)
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, agents_registry=agents()), port=port, log_level="warning", lifespan="on")
-    )
+    app = create_app(settings, agents_registry=agents())
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -113,7 +113,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", settings)
+    yield LiveServer(f"http://127.0.0.1:{port}", settings, app)
     server.should_exit = True
     thread.join(timeout=10)
 

@@ -100,3 +100,29 @@ def test_the_sync_client_streams_too(live_server: LiveServer) -> None:
         assert types[-1] == "LLMResponseReceived"
         assert client.session(ws, session.id).last_answer == "The answer is 9."
     assert password == PASSWORD
+
+
+async def test_an_idle_stream_sends_heartbeats_and_is_cleaned_up_when_the_client_leaves(
+    live_server: LiveServer,
+) -> None:
+    client, ws = await logged_in(live_server)
+    state = live_server.app.state.cortex
+    state.sse_heartbeat_s = 0.05
+    async with client:
+        session = await client.create_session(ws, "2+2", agent="calc")
+        url = f"{live_server.url}/api/v1/workspaces/{ws}/sessions/{session.id}/stream"
+        headers = {"Authorization": client._headers()["Authorization"]}
+        async with httpx.AsyncClient(timeout=10) as http:
+            async with http.stream("GET", url, headers=headers) as response:
+                pings = 0
+                async for line in response.aiter_lines():
+                    pings += line == ": ping"
+                    if pings == 3:
+                        break
+                assert session.id in state.chunks._subscribers
+        # The server (another thread's loop: no event to await) notices the disconnect and unsubscribes.
+        for _ in range(500):
+            if session.id not in state.chunks._subscribers:
+                break
+            await anyio.sleep(0.02)
+        assert session.id not in state.chunks._subscribers
