@@ -134,3 +134,36 @@ async def test_postgres_notify_wakes_a_waiting_worker() -> None:
                 await woke.wait()
     finally:
         await store.close()
+
+
+async def test_one_worker_runs_several_sessions_at_once(make_runtime) -> None:  # type: ignore[no-untyped-def]
+    """Each session's tool waits until all four are running: a worker taking them one by one never gets there."""
+    from cortex.testing import tool_calls
+    from cortex.tools import tool
+
+    arrived = [0]
+    everyone = anyio.Event()
+
+    @tool(idempotent=True)
+    async def rendezvous() -> str:
+        """Wait for the other sessions."""
+        arrived[0] += 1
+        if arrived[0] == 4:
+            everyone.set()
+        await everyone.wait()
+        return "met"
+
+    def script(messages):  # type: ignore[no-untyped-def]
+        from pydantic_ai.messages import ModelRequest, ToolReturnPart
+
+        last = messages[-1]
+        if isinstance(last, ModelRequest) and any(isinstance(p, ToolReturnPart) for p in last.parts):
+            return reply("all met")
+        return tool_calls(("rendezvous", {}))
+
+    runtime = make_runtime(Agent(name="meet", model=ScriptedModel(script, name="meet"), tools=[rendezvous]))
+    threads = [await start_session(runtime, "meet", f"s{n}") for n in range(4)]
+    with anyio.fail_after(20):
+        await run_worker(runtime, WorkerOptions(consumer=f"m{id(runtime)}", concurrency=4), once=True)
+    assert [await answers(runtime, t) for t in threads] == [2, 2, 2, 2]
+    assert arrived[0] == 4

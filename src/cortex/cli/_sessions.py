@@ -395,6 +395,7 @@ def worker_command(
     consumer: Annotated[str, typer.Option(help="Name under which the read position is kept.")] = "worker",
     once: Annotated[bool, typer.Option("--once", help="Process what is there, then exit.")] = False,
     poll_interval: Annotated[float, typer.Option(help="Seconds between polls when nothing wakes the worker.")] = 0.5,
+    concurrency: Annotated[int, typer.Option(min=1, help="Sessions this worker runs at once.")] = 16,
     database_url: DatabaseOption = None,
 ) -> None:
     """Run sessions as their events arrive; start any number, sharded with --member/--size."""
@@ -405,7 +406,9 @@ def worker_command(
         raise typer.BadParameter("give --member and --size together", param_hint="--member/--size")
     if size is not None and member is not None and not 0 <= member < size:
         raise typer.BadParameter(f"--member must be in 0..{size - 1}", param_hint="--member")
-    options = WorkerOptions(consumer=consumer, member=member, size=size, poll_interval_s=poll_interval)
+    options = WorkerOptions(
+        consumer=consumer, member=member, size=size, poll_interval_s=poll_interval, concurrency=concurrency
+    )
 
     async def work(runtime: Runtime) -> None:
         from cortex.server._chunks import RedisChunkBus

@@ -44,6 +44,8 @@ class WorkerOptions:
     """Record the read position after this many messages (and whenever the worker goes idle)."""
     keep_position: bool = True
     """False: start from the beginning and record nothing (a one-off rebuild)."""
+    concurrency: int = 16
+    """Sessions run at once: model calls wait on the network, so one worker keeps many going."""
 
 
 @dataclass
@@ -117,9 +119,18 @@ async def run_worker(
     """
     stats = stats or WorkerStats()
 
-    async def handle(batch: list[Message]) -> None:
-        for thread_id in threads_of(batch):
+    limiter = anyio.CapacityLimiter(max(1, options.concurrency))
+
+    async def run_one(thread_id: str) -> None:
+        async with limiter:
             await _process(runtime, thread_id, stats)
+
+    async def handle(batch: list[Message]) -> None:
+        # Each session of a batch at most once, several sessions at a time; the batch is done (and
+        # the position may move past it) only when all of them are.
+        async with anyio.create_task_group() as group:
+            for thread_id in threads_of(batch):
+                group.start_soon(run_one, thread_id)
 
     return await consume_category(runtime, options, handle, once=once, wakeup=wakeup, stats=stats)
 
