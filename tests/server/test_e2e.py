@@ -16,7 +16,7 @@ from cortex.client import AsyncClient
 from tests.server.conftest import create_user_in
 from tests.server.processes import cortex_env, fresh_message_db, serve, start, stop
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.integration]
 SESSIONS = 20
 
 
