@@ -109,7 +109,7 @@ def projections_rebuild(database_url: DatabaseOption = None) -> None:
     from cortex.appdata.sessions import clear_sessions, count_sessions
     from cortex.engine import Runtime, WorkerOptions, consume_category
     from cortex.events import Message
-    from cortex.server._background import update_sessions
+    from cortex.server import update_sessions
 
     settings = _settings(database_url)
 

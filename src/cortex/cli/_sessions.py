@@ -411,7 +411,7 @@ def worker_command(
     )
 
     async def work(runtime: Runtime) -> None:
-        from cortex.server._chunks import RedisChunkBus
+        from cortex.server import RedisChunkBus
 
         wakeup = await runtime.store.listen() if isinstance(runtime.store, MessageDBEventStore) else None
         where = "all sessions" if size is None else f"member {member} of {size}"

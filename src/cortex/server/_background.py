@@ -12,6 +12,7 @@ import anyio
 import httpx
 import structlog
 from anyio.abc import TaskGroup
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cortex.appdata import sessions as read_model
 from cortex.engine import Runtime, WorkerOptions, consume_category, load_view, run_worker, threads_of
@@ -26,14 +27,14 @@ __all__ = ["start_background", "update_sessions"]
 log = structlog.get_logger("cortex.server")
 
 
-async def update_sessions(runtime: Runtime, state_db: object, batch: list[Message]) -> None:
+async def update_sessions(runtime: Runtime, db: AsyncEngine, batch: list[Message]) -> None:
     """Bring the read-model rows of the sessions in a batch up to date."""
     rows = []
     for thread_id in threads_of(batch):
         view = await load_view(runtime, thread_id, required=False)
         if view.version >= 0 and view.state.thread_id:
             rows.append(read_model.row_of(view))
-    await read_model.upsert_sessions(state_db, rows)  # type: ignore[arg-type]
+    await read_model.upsert_sessions(db, rows)
 
 
 async def _relay_notifications(state: AppState, store: MessageDBEventStore) -> None:
@@ -67,7 +68,7 @@ async def _consume(
     await consume_category(runtime, options, handle, wakeup=state.written.wait)
 
 
-async def start_background(state: AppState, group: TaskGroup, *, worker: bool) -> None:
+def start_background(state: AppState, group: TaskGroup, *, worker: bool) -> None:
     """Start the background tasks in `group` (cancelled when the app stops)."""
     runtime = state.runtime
     poll = 0.5
@@ -96,4 +97,3 @@ async def start_background(state: AppState, group: TaskGroup, *, worker: bool) -
     for consumer, handle in (("sessions", sessions), ("webhooks", dispatch)):
         group.start_soon(_consume, runtime, WorkerOptions(consumer=consumer, poll_interval_s=poll), handle, state)
     group.start_soon(_deliver_webhooks, state)
-    await anyio.lowlevel.checkpoint()

@@ -16,6 +16,7 @@ from cortex.auth import TokenSigner
 from cortex.config import Settings, get_settings
 from cortex.engine import Runtime
 from cortex.exceptions import ConfigurationError
+from cortex.projections import Recorded
 from cortex.server._background import start_background
 from cortex.server._chunks import ChunkBus, LocalChunkBus, RedisChunkBus
 from cortex.server._errors import install_error_handlers
@@ -81,8 +82,8 @@ def create_app(
         state = AppState(settings, runtime, db, signer, limiter, chunks, metrics)
         app.state.cortex = state
 
-        def on_recorded(thread_id: str, recorded: object) -> None:
-            metrics.observe_event(thread_id, recorded)  # type: ignore[arg-type]
+        def on_recorded(thread_id: str, recorded: Recorded) -> None:
+            metrics.observe_event(thread_id, recorded)
             state.written.notify(thread_id)
 
         runtime.on_recorded = on_recorded
@@ -91,7 +92,7 @@ def create_app(
             await migrate(db)
             run_worker = worker if worker is not None else not settings.resolved_database_url.startswith("postgres")
             async with anyio.create_task_group() as group:
-                await start_background(state, group, worker=run_worker)
+                start_background(state, group, worker=run_worker)
                 try:
                     yield
                 finally:
