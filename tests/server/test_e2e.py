@@ -25,7 +25,10 @@ async def test_serve_and_two_workers_finish_every_session_exactly_once_despite_a
         env = cortex_env(database_url, tmp_path)
         log = tmp_path / "processes.log"
         server, url = serve(env, log, "--no-worker")
-        workers = [start(["worker", "--member", str(i), "--size", "2"], env, log) for i in (0, 1)]
+        # Two sessions at a time per worker: each takes half a second of tool time, so the kill after
+        # the first answer surely finds sessions still running.
+        worker = ["worker", "--size", "2", "--concurrency", "2", "--member"]
+        workers = [start([*worker, str(i)], env, log) for i in (0, 1)]
         restarted = None
         try:
             email, password = await create_user_in(database_url)
@@ -54,7 +57,7 @@ async def test_serve_and_two_workers_finish_every_session_exactly_once_despite_a
                         await first_answer.wait()
                     stop(workers[0], kill=True)
                     assert len(answers) < SESSIONS, "the kill must happen mid-run"
-                    restarted = start(["worker", "--member", "0", "--size", "2"], env, log)
+                    restarted = start([*worker, "0"], env, log)
                     with anyio.fail_after(120):
                         await all_answered.wait()
                 for n, session in enumerate(created):
