@@ -24,6 +24,7 @@ from cortex.models import (
     to_model_messages,
     tool_definitions,
 )
+from cortex.observability.tracing import start_span
 from cortex.projections import Decision, ThreadView
 
 __all__ = ["llm_step"]
@@ -63,7 +64,7 @@ async def llm_step(
         model=name, message_count=len(messages), context_digest=context_digest(window), attempt=decision.attempt
     )
     view = await append(runtime, thread_id, view, [requested], durable=False, metadata=metadata, on_event=on_event)
-    with tracer.start_as_current_span("llm_step") as span:
+    with start_span(tracer, "llm_step") as span:
         span.set_attributes({"cortex.thread_id": thread_id, "cortex.model": name, "cortex.attempt": decision.attempt})
         start = time.perf_counter()
         try:

