@@ -1,5 +1,6 @@
 """The step loop and the commands around it (DESIGN.md §5)."""
 
+from cortex.engine._leases import Leases, LocalLeases, leases_for
 from cortex.engine._loop import process_thread
 from cortex.engine._replay import INPUT_EVENT_TYPES, ReplayReport, fork, replay, replay_check
 from cortex.engine._runtime import Backoff, Runtime, ViewCache
@@ -18,6 +19,8 @@ __all__ = [
     "AGENT_CATEGORY",
     "INPUT_EVENT_TYPES",
     "Backoff",
+    "Leases",
+    "LocalLeases",
     "ReplayReport",
     "Runtime",
     "ViewCache",
@@ -28,6 +31,7 @@ __all__ = [
     "consume_category",
     "deny",
     "fork",
+    "leases_for",
     "load_view",
     "position_stream",
     "post_message",

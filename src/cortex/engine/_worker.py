@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import anyio
 import structlog
 
+from cortex.engine._leases import leases_for
 from cortex.engine._loop import process_thread
 from cortex.engine._runtime import Runtime
 from cortex.engine._streams import AGENT_CATEGORY, agent_stream, append, load_view
@@ -54,6 +55,8 @@ class WorkerStats:
 
     messages_read: int = 0
     threads_processed: int = 0
+    threads_skipped: int = 0
+    """Sessions left alone because another worker held their lease (it runs them)."""
     errors: int = 0
     position: int = 0
 
@@ -118,11 +121,15 @@ async def run_worker(
         stats: counters to update (a caller can watch them while the worker runs).
     """
     stats = stats or WorkerStats()
-
     limiter = anyio.CapacityLimiter(max(1, options.concurrency))
+    leases = await leases_for(runtime.store)
 
     async def run_one(thread_id: str) -> None:
-        async with limiter:
+        async with limiter, leases.hold(f"thread:{thread_id}") as held:
+            if not held:
+                # Another worker is running it now and reads the same events, so it sees this one too.
+                stats.threads_skipped += 1
+                return
             await _process(runtime, thread_id, stats)
 
     async def handle(batch: list[Message]) -> None:
@@ -132,7 +139,11 @@ async def run_worker(
             for thread_id in threads_of(batch):
                 group.start_soon(run_one, thread_id)
 
-    return await consume_category(runtime, options, handle, once=once, wakeup=wakeup, stats=stats)
+    try:
+        return await consume_category(runtime, options, handle, once=once, wakeup=wakeup, stats=stats)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await leases.close()
 
 
 def threads_of(batch: list[Message]) -> list[str]:

@@ -15,13 +15,15 @@ Facts that shape this adapter (DESIGN.md §4):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC
 from typing import Any, LiteralString, Self
 
+import anyio
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
@@ -271,8 +273,46 @@ class MessageDBEventStore:
 
         return wait
 
+    async def leases(self) -> AdvisoryLeases:
+        """Leases as advisory locks on a dedicated connection (released if this process dies)."""
+        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        self._listeners.append(conn)
+        return AdvisoryLeases(conn)
+
     async def close(self) -> None:
         """Close the pool and any listening connection."""
         for conn in self._listeners:
             await conn.close()
         await self._pool.close()
+
+
+class AdvisoryLeases:
+    """Session-level advisory locks on one connection: one holder per key across every process.
+
+    Keys are hashed with PostgreSQL's `hashtextextended` into the 64-bit lock space; the connection
+    is shared by all the leases of one worker, so statements on it are serialized.
+    """
+
+    def __init__(self, conn: psycopg.AsyncConnection) -> None:
+        self._conn = conn
+        self._lock = anyio.Lock()
+
+    async def _ask(self, sql: LiteralString, key: str) -> bool:
+        async with self._lock:
+            row = await (await self._conn.execute(sql, (f"cortex:{key}",))).fetchone()
+        return bool(row and row[0])
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[bool]:
+        """Hold `key` unless a worker anywhere does."""
+        held = await self._ask("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", key)
+        try:
+            yield held
+        finally:
+            if held and not self._conn.closed:
+                with anyio.CancelScope(shield=True):
+                    await self._ask("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", key)
+
+    async def close(self) -> None:
+        """Drop every lease by closing the connection."""
+        await self._conn.close()
