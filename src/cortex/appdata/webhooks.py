@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cortex.appdata._ids import new_id, utcnow
@@ -21,6 +22,7 @@ __all__ = [
     "delete_webhook",
     "due_deliveries",
     "enqueue_deliveries",
+    "get_webhook",
     "list_deliveries",
     "list_webhooks",
     "record_attempt",
@@ -63,8 +65,18 @@ class Delivery:
 
 
 def _webhook(row: sa.Row[tuple[object, ...]]) -> Webhook:
-    m = row._mapping
-    return Webhook(m["id"], m["workspace_id"], m["url"], tuple(m["event_types"]), m["secret"], m["created_at"])
+    return _webhook_from(row._mapping)
+
+
+def _webhook_from(m: RowMapping, prefix: str = "") -> Webhook:
+    return Webhook(
+        m[prefix + "id"],
+        m[prefix + "workspace_id"],
+        m[prefix + "url"],
+        tuple(m[prefix + "event_types"]),
+        m[prefix + "secret"],
+        m[prefix + "created_at"],
+    )
 
 
 def _delivery(row: sa.Row[tuple[object, ...]]) -> Delivery:
@@ -87,6 +99,14 @@ async def create_webhook(db: AsyncEngine, workspace_id: str, url: str, event_typ
             )
         )
     return hook
+
+
+async def get_webhook(db: AsyncEngine, workspace_id: str, webhook_id: str) -> Webhook | None:
+    """A subscription of the workspace, if it exists."""
+    query = sa.select(webhooks).where(webhooks.c.id == webhook_id, webhooks.c.workspace_id == workspace_id)
+    async with db.connect() as conn:
+        row = (await conn.execute(query)).first()
+    return _webhook(row) if row else None
 
 
 async def list_webhooks(db: AsyncEngine, workspace_id: str) -> list[Webhook]:
@@ -149,8 +169,9 @@ async def enqueue_deliveries(db: AsyncEngine, items: Sequence[tuple[Webhook, str
 
 async def due_deliveries(db: AsyncEngine, limit: int = 50) -> list[tuple[Delivery, Webhook]]:
     """Pending deliveries whose next attempt is due, with their webhook."""
+    hook = [c.label(f"hook_{c.name}") for c in webhooks.c]
     query = (
-        sa.select(webhook_deliveries, webhooks.c.url, webhooks.c.secret, webhooks.c.workspace_id)
+        sa.select(webhook_deliveries, *hook)
         .join(webhooks, webhooks.c.id == webhook_deliveries.c.webhook_id)
         .where(webhook_deliveries.c.status == "pending", webhook_deliveries.c.next_attempt_at <= utcnow())
         .order_by(webhook_deliveries.c.next_attempt_at)
@@ -158,7 +179,7 @@ async def due_deliveries(db: AsyncEngine, limit: int = 50) -> list[tuple[Deliver
     )
     async with db.connect() as conn:
         rows = (await conn.execute(query)).all()
-    return [(_delivery(r), Webhook(r.webhook_id, r.workspace_id, r.url, (), r.secret, r.created_at)) for r in rows]
+    return [(_delivery(r), _webhook_from(r._mapping, prefix="hook_")) for r in rows]
 
 
 async def record_attempt(

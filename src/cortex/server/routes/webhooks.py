@@ -20,10 +20,10 @@ def _out(hook: webhooks.Webhook) -> WebhookOut:
 
 
 async def _owned(state: State, workspace_id: str, webhook_id: str) -> webhooks.Webhook:
-    for hook in await webhooks.list_webhooks(state.db, workspace_id):
-        if hook.id == webhook_id:
-            return hook
-    raise ApiError(404, f"webhook {webhook_id} not found")
+    hook = await webhooks.get_webhook(state.db, workspace_id, webhook_id)
+    if hook is None:
+        raise ApiError(404, f"webhook {webhook_id} not found")
+    return hook
 
 
 @router.get("/workspaces/{workspace_id}/webhooks", response_model=list[WebhookOut])
