@@ -139,3 +139,38 @@ def test_converting_a_growing_conversation_turn_by_turn_equals_converting_it_at_
         assert to_model_messages(instructions, context[:cut]) == _fresh(instructions, context[:cut])
         to_model_messages(instructions, context[:cut])
     assert to_model_messages(instructions, context) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kinds=st.lists(st.sampled_from(["user", "assistant", "result"]), min_size=1, max_size=30),
+    windows=st.lists(st.tuples(st.integers(0, 30), st.integers(1, 30)), max_size=8),
+    instructions=st.sampled_from(["", "be brief"]),
+)
+def test_converting_a_sliding_window_reuses_nothing_it_should_not(
+    kinds: list[str], windows: list[tuple[int, int]], instructions: str
+) -> None:
+    call = ToolCall(id="c", name="echo", arguments={"text": "x"})
+    made = {"user": lambda i: UserTurn(f"u{i}", i), "result": lambda i: ToolResult("c", "echo", i, False, i)}
+    context = [AssistantTurn(f"a{i}", (call,), i) if k == "assistant" else made[k](i) for i, k in enumerate(kinds)]
+    # Windows move forward at both ends, as a context window does turn after turn.
+    start = end = 0
+    for step_start, step_end in windows:
+        start, end = min(start + step_start // 3, len(context) - 1), min(max(end, start) + step_end, len(context))
+        window = context[start:end]
+        if not window:
+            continue
+        assert to_model_messages(instructions, window, key="thread") == _uncached(instructions, window)
+
+
+def _uncached(instructions: str, context: list[object]) -> list[object]:
+    """A conversion from nothing, leaving the cache as it was."""
+    from cortex.models import _convert
+
+    kept = dict(_convert._prefixes)
+    _convert._prefixes.clear()
+    try:
+        return to_model_messages(instructions, context)  # type: ignore[arg-type]
+    finally:
+        _convert._prefixes.clear()
+        _convert._prefixes.update(kept)

@@ -58,7 +58,7 @@ async def llm_step(
     if decision.attempt > 1:
         await anyio.sleep(runtime.backoff.delay(decision.attempt - 1, runtime.rng))
     window = context_window(view.context, agent.context_messages)
-    messages = to_model_messages(agent.instructions, window)
+    messages = to_model_messages(agent.instructions, window, key=thread_id)
     metadata = event_metadata(view)
     requested = LLMCallRequested(
         model=name, message_count=len(messages), context_digest=context_digest(window), attempt=decision.attempt

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import structlog
 from opentelemetry import trace
 
+from cortex.agents import Agent
 from cortex.engine._llm_step import llm_step
 from cortex.engine._runtime import Runtime
 from cortex.engine._streams import EventSink, append, event_metadata, load_view
@@ -15,13 +16,18 @@ from cortex.events import ApprovalRequested, EventPayload, SessionCompleted
 from cortex.exceptions import ConcurrencyError
 from cortex.observability import ensure_logging
 from cortex.observability.tracing import start_span
-from cortex.projections import StepKind, ThreadView, next_step
+from cortex.projections import StepKind, StepPolicy, ThreadView, next_step
 
 __all__ = ["process_thread"]
 
 tracer = trace.get_tracer("cortex.engine")
 ensure_logging()
 log = structlog.get_logger("cortex.engine")
+
+
+def _policy(runtime: Runtime, agent: Agent, view: ThreadView) -> StepPolicy:
+    chain = agent.model_chain(runtime.default_model, view.state.model_override, runtime.fallback_models)
+    return agent.policy(len(chain))
 
 
 async def process_thread(
@@ -57,11 +63,11 @@ async def process_thread(
     with start_span(tracer, "process_thread") as span:
         span.set_attributes({"cortex.thread_id": thread_id, "cortex.agent": agent.name})
         trace_id = format(span.get_span_context().trace_id, "032x")
+        policy = _policy(runtime, agent, view)
         for _ in range(runtime.max_steps):
             if stop_at_version is not None and view.version >= stop_at_version:
                 break
-            chain = agent.model_chain(runtime.default_model, view.state.model_override, runtime.fallback_models)
-            decision = next_step(view.state, agent.policy(len(chain)))
+            decision = next_step(view.state, policy)
             bound.debug("step", kind=decision.kind.value, version=view.version, trace_id=trace_id)
             try:
                 match decision.kind:
@@ -108,5 +114,6 @@ async def process_thread(
                 bound.debug("concurrent write; re-reading", version=view.version)
                 view = await load_view(runtime, thread_id)
                 agent = runtime.agents.get(view.state.agent, view.state.agent_version or None)
+                policy = _policy(runtime, agent, view)
         span.set_attribute("cortex.version", view.version)
     return view

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Literal
 
 from pydantic_ai.messages import (
@@ -130,67 +132,89 @@ def _message(instructions: str | None, items: tuple[ContextMessage, ...]) -> Mod
 
 @dataclass(slots=True)
 class _Converted:
-    """A conversion of a context prefix, kept so that the next turn converts only what is new."""
+    """A conversion kept so that the next turn converts only what is new."""
 
     items: list[ContextMessage]
     messages: list[ModelMessage]
+    starts: list[int]
+    """Index in `items` where each message's group begins."""
     tail_start: int
     """Index in `items` where the last (possibly still growing) group begins."""
-    tail_first: bool
-    """Whether that last group carries the instructions."""
+    closed: int
+    """How many of `messages` come before that last group: these can be reused as they are."""
 
 
-_prefixes: OrderedDict[tuple[str, int], _Converted] = OrderedDict()
+_prefixes: OrderedDict[tuple[str, object], _Converted] = OrderedDict()
 _PREFIX_CACHE_SIZE = 1024
 
 
-def to_model_messages(instructions: str, context: Sequence[ContextMessage]) -> list[ModelMessage]:
+def to_model_messages(
+    instructions: str, context: Sequence[ContextMessage], *, key: object = None
+) -> list[ModelMessage]:
     """Turn the projected conversation into pydantic-ai request/response messages.
 
     Consecutive user turns and tool results are grouped into one request, as providers require
-    tool results to follow the response that asked for them. A conversation only grows, so the
-    conversion of the previous turn is reused and only its last group and the new messages are
-    converted again.
+    tool results to follow the response that asked for them. Turn after turn a conversation grows
+    and its window slides, so the previous conversion (found by `key`, e.g. the thread id) is
+    reused: only the window's first group, the last group and the new messages are converted.
     """
     if not context:
         return [_message(instructions, ())] if instructions else []
-    key = (instructions, id(context[0]))
-    previous = _prefixes.get(key)
-    start, first, messages = 0, bool(instructions), []
-    if previous is not None and _extends(previous.items, context):
-        start, first = previous.tail_start, previous.tail_first
-        messages = previous.messages[: _group_index(previous)]
-    pending: list[ContextMessage] = []
-    tail_start, tail_first = start, first
-    for index in range(start, len(context)):
-        item = context[index]
+    cache_key = (instructions, key if key is not None else id(context[0]))
+    previous = _prefixes.get(cache_key)
+    reused = _reusable(instructions, previous, context) if previous is not None else None
+    messages, starts, index = reused or ([], [], 0)
+    first = not messages and bool(instructions)
+    pending_start, tail_start, closed = index, index, len(messages)
+    for position in range(index, len(context)):
+        item = context[position]
         if isinstance(item, AssistantTurn):
-            if pending or first:
-                messages.append(_message(instructions if first else None, tuple(pending)))
-                pending, first = [], False
+            if position > pending_start or first:
+                starts.append(pending_start)
+                messages.append(_message(instructions if first else None, tuple(context[pending_start:position])))
+                first = False
+            starts.append(position)
             messages.append(_message(None, (item,)))
-            tail_start, tail_first = index + 1, False
-        else:
-            pending.append(item)
-    if pending or first:
-        messages.append(_message(instructions if first else None, tuple(pending)))
-    _prefixes[key] = _Converted(list(context), messages, tail_start, tail_first)
-    _prefixes.move_to_end(key)
+            pending_start = tail_start = position + 1
+            closed = len(messages)
+    if pending_start < len(context) or first:
+        starts.append(pending_start)
+        messages.append(_message(instructions if first else None, tuple(context[pending_start:])))
+    _prefixes[cache_key] = _Converted(list(context), messages, starts, tail_start, closed)
+    _prefixes.move_to_end(cache_key)
     if len(_prefixes) > _PREFIX_CACHE_SIZE:
         _prefixes.popitem(last=False)
     return list(messages)
 
 
-def _extends(items: list[ContextMessage], context: Sequence[ContextMessage]) -> bool:
-    if len(context) < len(items):
-        return False
-    return all(a is b for a, b in zip(items, context, strict=False))
+def _reusable(
+    instructions: str, previous: _Converted, context: Sequence[ContextMessage]
+) -> tuple[list[ModelMessage], list[int], int] | None:
+    """The closed messages of `previous` that `context` still holds, re-based on it.
 
-
-def _group_index(converted: _Converted) -> int:
-    """How many of `converted.messages` come before its last (still growing) group."""
-    has_tail = converted.tail_start < len(converted.items) or converted.tail_first
-    return len(converted.messages) - (1 if has_tail else 0)
+    Returns the messages, their group starts and the index in `context` where conversion must go
+    on; None when `context` is not a suffix-and-continuation of `previous` at a group boundary.
+    """
+    items = previous.items
+    offset = next((i for i, item in enumerate(items) if item is context[0]), None)
+    if offset is None or len(context) < len(items) - offset:
+        return None
+    if not all(a is b for a, b in zip(islice(items, offset, None), context, strict=False)):
+        return None
+    group = bisect_left(previous.starts, offset)
+    if group >= previous.closed or previous.starts[group] != offset:
+        return None if offset else ([], [], 0)
+    messages = previous.messages[group : previous.closed]
+    starts = [start - offset for start in previous.starts[group : previous.closed]]
+    if offset and instructions:
+        # The window's first group now carries the instructions.
+        if isinstance(messages[0], ModelResponse):
+            messages.insert(0, _message(instructions, ()))
+            starts.insert(0, 0)
+        else:
+            end = starts[1] if len(starts) > 1 else previous.tail_start - offset
+            messages[0] = _message(instructions, tuple(context[:end]))
+    return messages, starts, previous.tail_start - offset
 
 
 def from_model_response(response: ModelResponse, *, latency_ms: float, fallback_name: str) -> LLMResponseReceived:

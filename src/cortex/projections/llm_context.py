@@ -6,7 +6,7 @@ A `ContextSummarized` event replaces everything it covers with its summary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from cortex.events import (
@@ -83,7 +83,7 @@ def apply_context(context: LLMContext, recorded: Recorded) -> LLMContext:
             message = ToolResult(call_id, name, error, is_error=True, position=position)
         case ContextSummarized(summary=text, covers_until_position=until):
             kept = [m for m in context.messages if m.position > until]
-            return replace(context, messages=AppendOnly([Summary(text=text, position=position), *kept]))
+            return LLMContext(messages=AppendOnly([Summary(text=text, position=position), *kept]))
         case _:
             return context
-    return replace(context, messages=context.messages.append(message))
+    return LLMContext(messages=context.messages.append(message))

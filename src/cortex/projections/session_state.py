@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
@@ -34,7 +34,7 @@ ApprovalStatus: TypeAlias = Literal["requested", "granted", "denied"]
 LastRelevant: TypeAlias = Literal["none", "user_message", "llm_response", "llm_failed"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SessionState:
     """Everything about a session except its conversation, folded from its events."""
 
@@ -149,22 +149,17 @@ def apply_session(state: SessionState, recorded: Recorded) -> SessionState:
     return _evolve(state, changes)
 
 
-_SLOTS = tuple(
-    (SessionState.__dict__[f.name].__set__, SessionState.__dict__[f.name].__get__) for f in fields(SessionState)
-)
-_SETTERS = {f.name: SessionState.__dict__[f.name].__set__ for f in fields(SessionState)}
-
-
 def _evolve(state: SessionState, changes: dict[str, Any]) -> SessionState:
-    """`dataclasses.replace(state, **changes)` at a quarter of the cost (no `__init__`, slot by slot).
+    """`dataclasses.replace(state, **changes)` at a tenth of the cost: two dict updates, no `__init__`.
 
-    Every event makes one copy, so this is on the hot path of every step.
+    Every event makes one copy, so this is on the hot path of every step. (The state keeps a
+    `__dict__` rather than slots for this: copying thirty slots one by one cost more than the rest
+    of the fold.)
     """
     new = object.__new__(SessionState)
-    for set_slot, get_slot in _SLOTS:
-        set_slot(new, get_slot(state))
-    for name, value in changes.items():
-        _SETTERS[name](new, value)
+    attributes = new.__dict__
+    attributes.update(state.__dict__)
+    attributes.update(changes)
     return new
 
 

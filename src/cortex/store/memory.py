@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from cortex.events import category as category_of
 from cortex.exceptions import ConcurrencyError
 from cortex.store._groups import consumer_group_member_of
 from cortex.store._idempotency import resolve_retried_write
+from cortex.store._json import json_text, json_value
 from cortex.store._port import check_category_read, check_stream
 
 __all__ = ["MemoryEventStore"]
@@ -70,8 +70,8 @@ class MemoryEventStore:
                 position=len(stream),
                 global_position=len(self._all) + 1,
                 time=now,
-                data=json.loads(json.dumps(new.data)),
-                metadata=json.loads(json.dumps(new.metadata or {})),
+                data=json_value(json_text(new.data)),
+                metadata=json_value(json_text(new.metadata or {})),
             )
             stream.append(message)
             self._all.append(message)

@@ -16,7 +16,6 @@ Facts that shape this adapter (DESIGN.md §4):
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -37,6 +36,7 @@ from cortex.exceptions import (
     StoreUnavailableError,
 )
 from cortex.store._idempotency import resolve_retried_write
+from cortex.store._json import json_text, json_value
 from cortex.store._port import check_category_read, check_stream
 
 __all__ = ["NOTIFY_CHANNEL", "SEARCH_PATH_OPTION", "MessageDBEventStore", "redact_url"]
@@ -72,15 +72,15 @@ def _to_message(row: tuple[Any, ...]) -> Message:
         type=row[2],
         position=row[3],
         global_position=row[4],
-        data=json.loads(row[5]) if row[5] is not None else {},
-        metadata=json.loads(row[6]) if row[6] is not None else {},
+        data=json_value(row[5]) if row[5] is not None else {},
+        metadata=json_value(row[6]) if row[6] is not None else {},
         time=row[7].replace(tzinfo=UTC),
     )
 
 
 def _params(stream_name: str, message: NewMessage, expected_version: int | None) -> tuple[Any, ...]:
-    metadata = json.dumps(message.metadata) if message.metadata else None
-    return (str(message.id), stream_name, message.type, json.dumps(message.data), metadata, expected_version)
+    metadata = json_text(message.metadata) if message.metadata else None
+    return (str(message.id), stream_name, message.type, json_text(message.data), metadata, expected_version)
 
 
 class MessageDBEventStore:

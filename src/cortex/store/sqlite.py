@@ -17,7 +17,6 @@ the loop is *another process's* lock: the connection does not wait inside SQLite
 
 from __future__ import annotations
 
-import json
 import random
 import sqlite3
 import uuid
@@ -33,6 +32,7 @@ from cortex.events import category as category_of
 from cortex.exceptions import ConcurrencyError, StoreError, StoreUnavailableError
 from cortex.store._groups import consumer_group_member_of
 from cortex.store._idempotency import resolve_retried_write
+from cortex.store._json import json_text, json_value
 from cortex.store._port import check_category_read, check_stream
 
 __all__ = ["SQLiteEventStore", "messages_table_ddl"]
@@ -88,8 +88,8 @@ def _to_message(row: tuple[Any, ...]) -> Message:
         type=row[2],
         position=row[3],
         global_position=row[4],
-        data=json.loads(row[5]),
-        metadata=json.loads(row[6]) if row[6] else {},
+        data=json_value(row[5]),
+        metadata=json_value(row[6]) if row[6] else {},
         time=datetime.fromisoformat(row[7]),
     )
 
@@ -154,7 +154,7 @@ class SQLiteEventStore:
             raise ValueError("write_batch needs at least one message")
         now = datetime.now(UTC).isoformat()
         rows = [
-            (now, stream_name, m.type, json.dumps(m.data), json.dumps(m.metadata) if m.metadata else None, str(m.id))
+            (now, stream_name, m.type, json_text(m.data), json_text(m.metadata) if m.metadata else None, str(m.id))
             for m in messages
         ]
 
