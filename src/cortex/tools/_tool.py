@@ -12,6 +12,7 @@ import inspect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypedDict, Unpack, get_type_hints, overload
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -57,7 +58,7 @@ class Tool:
     """A sync function that is pure and takes microseconds runs on the event loop instead of a thread."""
     metadata: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def is_async(self) -> bool:
         """Whether the function is a coroutine function (else it runs in a worker thread)."""
         return inspect.iscoroutinefunction(self.function)
