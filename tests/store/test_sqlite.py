@@ -9,7 +9,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from cortex.exceptions import StoreUnavailableError
+from cortex.events import NewMessage
+from cortex.exceptions import ConcurrencyError, StoreUnavailableError
 from cortex.store import open_store
 from cortex.store.sqlite import SQLiteEventStore
 
@@ -73,3 +74,22 @@ async def test_open_store_rejects_unknown_urls() -> None:
         await open_store("mysql://x")
     with pytest.raises(ConfigurationError, match="names no file"):
         await open_store("sqlite://")
+
+
+async def test_a_store_that_knows_a_stale_version_still_detects_another_connections_write(tmp_path: Path) -> None:
+    """Writes after a position this store has seen skip the existence check; conflicts must still show."""
+    path = tmp_path / "cortex.db"
+    mine, theirs = SQLiteEventStore(path), SQLiteEventStore(path)
+    first = NewMessage("E", {"n": 0})
+    assert await mine.write_batch("a:v0-1", [first], expected_version=-1) == 0
+    assert await theirs.write("a:v0-1", "E", {"n": 1}, expected_version=0) == 1
+    with pytest.raises(ConcurrencyError) as raised:
+        await mine.write("a:v0-1", "E", {"n": "late"}, expected_version=0)
+    assert raised.value.actual_version == 1
+    # A retried batch is recognised on the same path, and a version ahead of the stream is refused.
+    assert await mine.write_batch("a:v0-1", [first], expected_version=-1) == 0
+    with pytest.raises(ConcurrencyError):
+        await mine.write("a:v0-1", "E", {}, expected_version=5)
+    assert [m.data["n"] for m in await theirs.read_stream("a:v0-1")] == [0, 1]
+    await mine.close()
+    await theirs.close()

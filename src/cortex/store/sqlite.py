@@ -45,6 +45,7 @@ _INSERT_NEXT = (
     "SELECT coalesce(max(position), -1) + 1, ?, ?, ?, ?, ?, ? FROM messages WHERE stream_name = ? "
     "RETURNING position"
 )
+_KNOWN_STREAMS = 10_000
 _INSERT_AT = "INSERT INTO messages (position, time, stream_name, type, data, metadata, id) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -122,6 +123,8 @@ class SQLiteEventStore:
         except sqlite3.Error as exc:
             raise StoreUnavailableError(f"cannot open SQLite event store at {self.path}: {exc}") from exc
         self._synchronous_full = True
+        self._known_versions: dict[str, int] = {}
+        """The highest position this store has seen per stream: writes after it need no existence check."""
         self._conn.create_function("cortex_correlation_category", 1, _correlation_category, deterministic=True)
         self._conn.create_function("cortex_group_member", 2, _group_member, deterministic=True)
 
@@ -175,6 +178,8 @@ class SQLiteEventStore:
         if durable != self._synchronous_full:
             conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
             self._synchronous_full = durable
+        if expected_version is not None and -1 <= expected_version <= self._known_versions.get(stream_name, -1):
+            return self._write_at(stream_name, messages, rows, expected_version)
         conn.execute("BEGIN IMMEDIATE")
         try:
             # One statement finds the next position and inserts: the write lock is already held.
@@ -188,7 +193,7 @@ class SQLiteEventStore:
             if len(rows) > 1:
                 conn.executemany(_INSERT_AT, [(position + i, *row) for i, row in enumerate(rows[1:], start=1)])
             conn.execute("COMMIT")
-            return position + len(rows) - 1
+            return self._remember(stream_name, position + len(rows) - 1)
         except sqlite3.IntegrityError as exc:
             conn.execute("ROLLBACK")
             existing = self._existing_position(stream_name, messages)
@@ -199,6 +204,50 @@ class SQLiteEventStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+    def _write_at(
+        self, stream_name: str, messages: Sequence[NewMessage], rows: list[tuple[Any, ...]], expected_version: int
+    ) -> int:
+        """Insert right after `expected_version`, already known to exist: the unique index catches a conflict.
+
+        Messages are never deleted and positions have no gaps, so once this store has seen a
+        position it needs no statement to prove it exists; only a writer that got in first can
+        make the insert fail.
+        """
+        conn = self._conn
+        first = expected_version + 1
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(_INSERT_AT, [(first + i, *row) for i, row in enumerate(rows)])
+            conn.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            conn.execute("ROLLBACK")
+            existing = self._existing_position(stream_name, messages)
+            if existing is not None:
+                return existing
+            version = self._version(stream_name)
+            if version is not None and version >= first:
+                raise ConcurrencyError(stream_name, expected_version, version) from None
+            raise StoreError(f"cannot write to {stream_name}: {exc}") from exc
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return self._remember(stream_name, first + len(rows) - 1)
+
+    def _remember(self, stream_name: str, position: int) -> int:
+        """Note that `position` exists in the stream (it always will); returns it."""
+        known = self._known_versions
+        if len(known) >= _KNOWN_STREAMS and stream_name not in known:
+            known.clear()
+        if position > known.get(stream_name, -1):
+            known[stream_name] = position
+        return position
+
+    def _version(self, stream_name: str) -> int | None:
+        row = self._conn.execute("SELECT max(position) FROM messages WHERE stream_name = ?", (stream_name,)).fetchone()
+        version: int | None = row[0]
+        return version
 
     def _existing_position(self, stream_name: str, messages: Sequence[NewMessage]) -> int | None:
         """Position of a batch already written with the same ids (a retried write), else None."""
@@ -237,10 +286,13 @@ class SQLiteEventStore:
     async def read_stream(self, stream_name: str, position: int = 0, batch_size: int = 1000) -> list[Message]:
         """Return a batch of one stream; see `EventStore.read_stream`."""
         check_stream(stream_name)
-        return await self._select(
+        batch = await self._select(
             f"SELECT {_COLUMNS} FROM messages WHERE stream_name = ? AND position >= ? ORDER BY position LIMIT ?",
             (stream_name, position, batch_size),
         )
+        if batch:
+            self._remember(stream_name, batch[-1].position)
+        return batch
 
     async def read_category(
         self,
@@ -270,10 +322,9 @@ class SQLiteEventStore:
         """Return the last position, or None; see `EventStore.stream_version`."""
 
         def version() -> int | None:
-            row = self._conn.execute(
-                "SELECT max(position) FROM messages WHERE stream_name = ?", (stream_name,)
-            ).fetchone()
-            value: int | None = row[0]
+            value = self._version(stream_name)
+            if value is not None:
+                self._remember(stream_name, value)
             return value
 
         return await self._run(version)
