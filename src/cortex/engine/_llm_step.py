@@ -69,7 +69,9 @@ async def llm_step(
         start = time.perf_counter()
         try:
             model = resolve_model(spec, openai_base_url=runtime.openai_base_url)
-            parameters = ModelRequestParameters(function_tools=tool_definitions(agent.tools))
+            # The instructions travel as the first request's system prompt; saying there are no
+            # `ModelRequest.instructions` spares pydantic-ai a search through the whole window.
+            parameters = ModelRequestParameters(function_tools=tool_definitions(agent.tools), instruction_parts=[])
             sink = on_text if on_text is not None and _streams(model) else None
             response = await request_model(model, messages, parameters, agent.model_settings or None, sink)
         except (ModelCallError, ModelConfigurationError) as exc:

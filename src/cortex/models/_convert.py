@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
+from operator import is_
 from typing import Any, Literal
 
 from pydantic_ai.messages import (
@@ -199,7 +200,7 @@ def _reusable(
     offset = next((i for i, item in enumerate(items) if item is context[0]), None)
     if offset is None or len(context) < len(items) - offset:
         return None
-    if not all(a is b for a, b in zip(islice(items, offset, None), context, strict=False)):
+    if not all(map(is_, islice(items, offset, None), context)):
         return None
     group = bisect_left(previous.starts, offset)
     if group >= previous.closed or previous.starts[group] != offset:
