@@ -17,10 +17,11 @@ the loop is *another process's* lock: the connection does not wait inside SQLite
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sqlite3
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -95,8 +96,11 @@ def _to_message(row: tuple[Any, ...]) -> Message:
     )
 
 
-class _Busy(Exception):
-    """Another connection holds the write lock; retry after a pause."""
+class _Conflict(Exception):
+    """The stream is not at the expected version (raised inside a transaction to roll it back)."""
+
+    def __init__(self, expected: int, actual: int | None) -> None:
+        self.expected, self.actual = expected, actual
 
 
 class SQLiteEventStore:
@@ -180,30 +184,22 @@ class SQLiteEventStore:
             self._synchronous_full = durable
         if expected_version is not None and -1 <= expected_version <= self._known_versions.get(stream_name, -1):
             return self._write_at(stream_name, messages, rows, expected_version)
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            # One statement finds the next position and inserts: the write lock is already held.
-            position: int = conn.execute(_INSERT_NEXT, (*rows[0], stream_name)).fetchall()[0][0]
-            if expected_version is not None and expected_version != position - 1:
-                conn.execute("ROLLBACK")
-                existing = self._existing_position(stream_name, messages)
-                if existing is not None:
-                    return existing
-                raise ConcurrencyError(stream_name, expected_version, None if position == 0 else position - 1)
-            if len(rows) > 1:
-                conn.executemany(_INSERT_AT, [(position + i, *row) for i, row in enumerate(rows[1:], start=1)])
-            conn.execute("COMMIT")
-            return self._remember(stream_name, position + len(rows) - 1)
-        except sqlite3.IntegrityError as exc:
-            conn.execute("ROLLBACK")
+            with self._transaction() as conn:
+                # One statement finds the next position and inserts: the write lock is already held.
+                position: int = conn.execute(_INSERT_NEXT, (*rows[0], stream_name)).fetchall()[0][0]
+                if expected_version is not None and expected_version != position - 1:
+                    raise _Conflict(expected_version, None if position == 0 else position - 1)
+                if len(rows) > 1:
+                    conn.executemany(_INSERT_AT, [(position + i, *row) for i, row in enumerate(rows[1:], start=1)])
+        except _Conflict as conflict:
             existing = self._existing_position(stream_name, messages)
             if existing is not None:
                 return existing
-            raise StoreError(f"cannot write to {stream_name}: {exc}") from exc
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+            raise ConcurrencyError(stream_name, conflict.expected, conflict.actual) from None
+        except sqlite3.IntegrityError as exc:
+            return self._after_violation(stream_name, messages, exc)
+        return self._remember(stream_name, position + len(rows) - 1)
 
     def _write_at(
         self, stream_name: str, messages: Sequence[NewMessage], rows: list[tuple[Any, ...]], expected_version: int
@@ -214,26 +210,42 @@ class SQLiteEventStore:
         position it needs no statement to prove it exists; only a writer that got in first can
         make the insert fail.
         """
-        conn = self._conn
         first = expected_version + 1
+        try:
+            with self._transaction() as conn:
+                conn.executemany(_INSERT_AT, [(first + i, *row) for i, row in enumerate(rows)])
+        except sqlite3.IntegrityError as exc:
+            return self._after_violation(stream_name, messages, exc, expected_version)
+        return self._remember(stream_name, first + len(rows) - 1)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction holding the write lock: committed on success, rolled back on any error."""
+        conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(_INSERT_AT, [(first + i, *row) for i, row in enumerate(rows)])
+            yield conn
             conn.execute("COMMIT")
-        except sqlite3.IntegrityError as exc:
-            conn.execute("ROLLBACK")
-            existing = self._existing_position(stream_name, messages)
-            if existing is not None:
-                return existing
-            version = self._version(stream_name)
-            if version is not None and version >= first:
-                raise ConcurrencyError(stream_name, expected_version, version) from None
-            raise StoreError(f"cannot write to {stream_name}: {exc}") from exc
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return self._remember(stream_name, first + len(rows) - 1)
+
+    def _after_violation(
+        self,
+        stream_name: str,
+        messages: Sequence[NewMessage],
+        exc: sqlite3.IntegrityError,
+        expected_version: int | None = None,
+    ) -> int:
+        """After a unique index refused a batch: a retried batch's position, else the conflict or the error."""
+        existing = self._existing_position(stream_name, messages)
+        if existing is not None:
+            return existing
+        version = self._version(stream_name) if expected_version is not None else None
+        if expected_version is not None and version is not None and version > expected_version:
+            raise ConcurrencyError(stream_name, expected_version, version) from None
+        raise StoreError(f"cannot write to {stream_name}: {exc}") from exc
 
     def _remember(self, stream_name: str, position: int) -> int:
         """Note that `position` exists in the stream (it always will); returns it."""
